@@ -1,1 +1,70 @@
-fn main() {}
+//! The `nbwss` command: runs the service, the reference endpoint server and
+//! the simulator, and administers a running service through its admin API.
+//!
+//! Exit codes: 0 when the operation succeeded, 1 when it failed, 2 for a
+//! usage error. Each subcommand lives in its own module; this file only
+//! parses arguments and maps results to exit codes.
+
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Reach a backup server's REST API from the cloud without an inbound port.
+#[derive(Debug, Parser)]
+#[command(name = "nbwss", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service on the backup server.
+    Serve(serve::ServeArgs),
+}
+
+/// Directories shared by every subcommand that touches the service.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Dirs {
+    /// Folder with nbwss.properties.
+    #[arg(long, env = "NBWSS_CONFIG_DIR", default_value = "/etc/nbwss")]
+    pub config_dir: PathBuf,
+    /// Folder with the store, key file, admin key and logs.
+    #[arg(long, env = "NBWSS_DATA_DIR", default_value = "/var/lib/nbwss")]
+    pub data_dir: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let usage = error.use_stderr();
+            // Printing help or version is not an error; a bad flag is a
+            // usage error.
+            let _ = error.print();
+            return if usage { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: failed to start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `nbwss serve`: loads the configuration, installs logging, starts the
+//! service and runs until SIGINT or SIGTERM.
+
+use anyhow::Context;
+use nbwss_service::config::Config;
+use nbwss_service::logging::Logging;
+use nbwss_service::{Service, ServiceOptions};
+use tracing::info;
+
+use crate::Dirs;
+
+/// Arguments of `nbwss serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    dirs: Dirs,
+    /// Override a property, as `key=value`; may be repeated.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_override)]
+    overrides: Vec<(String, String)>,
+    /// Accept ws:// endpoints on loopback addresses. For tests only.
+    #[arg(long, hide = true)]
+    allow_insecure_loopback: bool,
+}
+
+fn parse_override(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
+}
+
+/// Runs the service until a stop signal.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::load(&args.dirs.config_dir, &args.overrides)?;
+    std::fs::create_dir_all(&args.dirs.data_dir)
+        .with_context(|| format!("failed to create the data directory {:?}", args.dirs.data_dir))?;
+    let _logging = Logging::init(&args.dirs.data_dir, &config.log_level, config.log_format)?;
+    let options = ServiceOptions {
+        data_dir: args.dirs.data_dir.clone(),
+        allow_insecure_loopback: args.allow_insecure_loopback,
+        server_name: nbwss_service::service::local_host_name(),
+    };
+    let service = Service::start(config, options).await?;
+    info!(data_dir = %args.dirs.data_dir.display(), "service started");
+    wait_for_stop_signal().await?;
+    info!("shutting down");
+    service.stop().await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("failed to watch SIGTERM")?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.context("failed to watch SIGINT")?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}

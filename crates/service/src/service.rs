@@ -1,0 +1,142 @@
+//! The composition root: opens the store, loads the registry, builds the
+//! relay and starts the connection manager.
+//!
+//! The binary parses flags, loads [`Config`] and installs logging before it
+//! calls [`Service::start`]; tests call it directly with a temporary data
+//! directory.
+
+use std::path::PathBuf;
+
+use nbwss_store::{Store, StoreError};
+use nbwss_tls::{ProxyError, ProxySettings, RootsError};
+
+use crate::config::Config;
+use crate::connection::{ConnectionManager, ConnectionSettings, Sessions};
+use crate::registry::Registry;
+use crate::relay::{Relay, RelayError, RelaySettings};
+use crate::shutdown::Shutdown;
+
+/// What the service needs besides its configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// Holds the store, the key file, the admin key and the logs.
+    pub data_dir: PathBuf,
+    /// Accept `ws://` endpoints on loopback. Tests only.
+    pub allow_insecure_loopback: bool,
+    /// Sent to endpoints in CONNECT as `serverName`.
+    pub server_name: String,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error("failed to open the store in {path:?}")]
+    Store {
+        /// The data directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: StoreError,
+    },
+    /// The relay could not be built from the `command.*` properties.
+    #[error(transparent)]
+    Relay(#[from] RelayError),
+    /// The proxy settings are invalid.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    /// The trusted roots could not be loaded.
+    #[error(transparent)]
+    Roots(#[from] RootsError),
+}
+
+/// A running service.
+pub struct Service {
+    /// The endpoint registry.
+    pub registry: Registry,
+    /// The live sessions by group.
+    pub sessions: Sessions,
+    /// Triggering it stops every task.
+    pub shutdown: Shutdown,
+    /// The configuration the service started with.
+    pub config: Config,
+    manager: ConnectionManager,
+}
+
+impl Service {
+    /// Opens the store and starts connecting to every activated endpoint.
+    pub async fn start(config: Config, options: ServiceOptions) -> Result<Service, StartError> {
+        nbwss_tls::install_default_provider();
+        let store = Store::open(&options.data_dir).map_err(|source| StartError::Store {
+            path: options.data_dir.clone(),
+            source,
+        })?;
+        let registry = Registry::load(store).map_err(|source| StartError::Store {
+            path: options.data_dir.clone(),
+            source,
+        })?;
+        let relay = Relay::new(relay_settings(&config))?;
+        let mut proxy = ProxySettings::from_env()?;
+        if let Some(property) = &config.proxy {
+            proxy = proxy.with_proxy(property)?;
+        }
+        let settings = ConnectionSettings {
+            period: config.connection_info_period,
+            retry_delay: config.retry_delay,
+            connect_response_timeout: config.connect_response_timeout,
+            keep_alive_rate: config.keep_alive_rate,
+            max_pong_miss: config.keep_alive_max_pong_miss,
+            max_inbound_message_bytes: config.max_inbound_message_bytes,
+            hard_max_inbound_message_bytes: config.hard_max_inbound_message_bytes,
+            ignore_decoder: config.ignore_decoder,
+            max_concurrent_commands: config.command_max_concurrent,
+            proxy,
+            roots: nbwss_tls::root_store(None, true)?,
+            allow_insecure_loopback: options.allow_insecure_loopback,
+            server_name: options.server_name.clone(),
+        };
+        let sessions = Sessions::default();
+        let shutdown = Shutdown::new();
+        let manager = ConnectionManager::start(
+            settings,
+            registry.clone(),
+            relay,
+            sessions.clone(),
+            shutdown.clone(),
+        );
+        Ok(Service {
+            registry,
+            sessions,
+            shutdown,
+            config,
+            manager,
+        })
+    }
+
+    /// Closes every connection with 1000 and waits for the tasks to end.
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        self.manager.stopped().await;
+    }
+}
+
+fn relay_settings(config: &Config) -> RelaySettings {
+    RelaySettings {
+        upstream_url: config.upstream_url.clone(),
+        upstream_ca_file: config.upstream_ca_file.clone(),
+        allowed_path_prefixes: config.allowed_path_prefixes.clone(),
+        max_concurrent: config.command_max_concurrent,
+        timeout: config.command_timeout,
+        max_response_bytes: config.command_max_response_bytes,
+    }
+}
+
+/// This machine's host name, for the CONNECT `serverName`.
+pub fn local_host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
