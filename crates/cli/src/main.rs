@@ -6,6 +6,7 @@
 //! parses arguments and maps results to exit codes.
 
 mod serve;
+mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,10 @@ struct Cli {
 enum Command {
     /// Run the service on the backup server.
     Serve(serve::ServeArgs),
+    /// Print every nbwss.properties key with its default and range.
+    Properties,
+    /// Serve the NetBackup REST API simulator over HTTPS.
+    Sim(sim::SimArgs),
 }
 
 /// Directories shared by every subcommand that touches the service.
@@ -58,6 +63,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Sim(args) => sim::run(args).await,
+            Command::Properties => {
+                print!("{}", nbwss_service::config::describe_keys());
+                Ok(())
+            }
         }
     });
     match result {

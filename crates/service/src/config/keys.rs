@@ -158,7 +158,7 @@ pub(crate) const NOTIFICATION_SEND_TIMEOUT: KeySpec = KeySpec {
         min: 100,
         max: Max::Fixed(600_000),
     },
-    description: "Time to wait for a NOTIFICATION RESPONSE before resending the batch.",
+    description: "Time allowed to hand one NOTIFICATION REQUEST to a connection before the send is retried.",
 };
 
 pub(crate) const NOTIFICATION_SCHEDULED_RATE: KeySpec = KeySpec {
@@ -169,7 +169,7 @@ pub(crate) const NOTIFICATION_SCHEDULED_RATE: KeySpec = KeySpec {
         min: 1,
         max: Max::Fixed(3600),
     },
-    description: "Interval between two polls of the upstream jobs list.",
+    description: "Interval between two polls of the upstream jobs list, and between resends of an unacknowledged NOTIFICATION REQUEST.",
 };
 
 pub(crate) const KEEP_ALIVE_SCHEDULED_RATE: KeySpec = KeySpec {
