@@ -140,6 +140,12 @@ async fn attempt(
         attempts = live.attempts;
     });
     info!(%host, %group, conn_id, attempt = attempts, "connection starting");
+    crate::metrics::metrics().increment(
+        "nbwss_connection_attempts_total",
+        "Connection attempts, by endpoint.",
+        &[("host", host), ("group", group)],
+        1,
+    );
     match handshake::open(shared, entry).await {
         Ok(socket) => {
             failure_log.reset();

@@ -113,7 +113,9 @@ struct Session {
     conn_id: u64,
     outbound: mpsc::Sender<Outbound>,
     acks: mpsc::UnboundedSender<Acknowledgement>,
-    commands: JoinSet<String>,
+    /// Running commands; each returns its id and response to the session,
+    /// which frees the id before sending the response.
+    commands: JoinSet<(String, CommandResponse)>,
     in_flight: HashSet<String>,
     admission: Admission,
     missed_pongs: u32,
@@ -171,8 +173,8 @@ pub(crate) async fn run(
                 }
             }
             Some(done) = session.commands.join_next() => {
-                if let Ok(id) = done {
-                    session.in_flight.remove(&id);
+                if let Ok((id, response)) = done {
+                    session.complete(id, response).await;
                 }
             }
             frame = stream.next() => {
@@ -339,20 +341,25 @@ impl Session {
         };
         self.in_flight.insert(id.clone());
         let relay = self.shared.relay.clone();
-        let outbound = self.outbound.clone();
         let context = CallContext {
             endpoint: self.entry.details.host_name.clone(),
             conn_id: self.conn_id,
             msg_id: id.clone(),
         };
         self.commands.spawn(async move {
+            let _in_flight = InFlight::enter();
             let _permit = ticket.run().await;
             let response = relay.relay(request, &context).await;
-            let message = Message::new(context.msg_id.clone(), Body::CommandResponse(response));
-            // A closed queue means the session ended; nothing is left to tell.
-            let _ = outbound.send(Outbound::Message(message)).await;
-            context.msg_id
+            (context.msg_id, response)
         });
+    }
+
+    /// Frees a finished command's id, then sends its response. In this
+    /// order the endpoint may reuse the id as soon as the response arrives
+    /// without getting DUPLICATE_ID.
+    async fn complete(&mut self, id: String, response: CommandResponse) {
+        self.in_flight.remove(&id);
+        self.respond(id, response).await;
     }
 
     async fn respond(&self, id: String, response: CommandResponse) {
@@ -376,6 +383,26 @@ impl Session {
         if tokio::time::timeout(CLOSE_GRACE, writer).await.is_err() {
             abort.abort();
         }
+    }
+}
+
+/// Counts a command in the in-flight gauge until dropped, also when the
+/// task is aborted because its connection ended.
+struct InFlight;
+
+impl InFlight {
+    const NAME: &'static str = "nbwss_commands_in_flight";
+    const HELP: &'static str = "Commands received and not yet answered, on all connections.";
+
+    fn enter() -> InFlight {
+        crate::metrics::metrics().add(Self::NAME, Self::HELP, &[], 1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        crate::metrics::metrics().add(Self::NAME, Self::HELP, &[], -1.0);
     }
 }
 

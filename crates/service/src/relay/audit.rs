@@ -72,6 +72,7 @@ impl AuditRecord {
             response_bytes,
             "command relayed"
         );
+        self.count(&response.status_code.to_string(), "upstream");
         response
     }
 
@@ -102,7 +103,25 @@ impl AuditRecord {
             error = message,
             "service error returned"
         );
+        self.count(&response.status_code.to_string(), code.as_str());
         response
+    }
+
+    /// Counts the call by status and source, and records its latency.
+    fn count(&self, status: &str, source: &str) {
+        let metrics = crate::metrics::metrics();
+        metrics.increment(
+            "nbwss_commands_total",
+            "Commands answered, by HTTP status and by source (upstream or the service's error code).",
+            &[("status", status), ("source", source)],
+            1,
+        );
+        metrics.observe(
+            "nbwss_command_duration_seconds",
+            "Time from receiving a command to having its response, in seconds.",
+            &[],
+            self.started.elapsed(),
+        );
     }
 
     fn duration_ms(&self) -> u64 {
