@@ -5,6 +5,8 @@
 //! usage error. Each subcommand lives in its own module; this file only
 //! parses arguments and maps results to exit codes.
 
+mod demo;
+mod endpoint;
 mod serve;
 mod sim;
 
@@ -25,6 +27,11 @@ struct Cli {
 enum Command {
     /// Run the service on the backup server.
     Serve(serve::ServeArgs),
+    /// Run the simulator, the reference endpoint and the service on loopback
+    /// and walk through registration, commands and notifications.
+    Demo(demo::DemoArgs),
+    /// Run the reference endpoint server that backup servers dial into.
+    Endpoint(endpoint::EndpointArgs),
     /// Print every nbwss.properties key with its default and range.
     Properties,
     /// Serve the NetBackup REST API simulator over HTTPS.
@@ -40,6 +47,18 @@ pub struct Dirs {
     /// Folder with the store, key file, admin key and logs.
     #[arg(long, env = "NBWSS_DATA_DIR", default_value = "/var/lib/nbwss")]
     pub data_dir: PathBuf,
+}
+
+/// Logs to stderr for the subcommands that do not keep log files, at
+/// `default_level` unless `RUST_LOG` says otherwise.
+fn init_console_logging(default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // Only fails when a subscriber is already installed, which is harmless.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn main() -> ExitCode {
@@ -63,7 +82,18 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
-            Command::Sim(args) => sim::run(args).await,
+            Command::Sim(args) => {
+                init_console_logging("info");
+                sim::run(args).await
+            }
+            Command::Endpoint(args) => {
+                init_console_logging("info");
+                endpoint::run(args).await
+            }
+            Command::Demo(args) => {
+                init_console_logging("warn");
+                demo::run(args).await
+            }
             Command::Properties => {
                 print!("{}", nbwss_service::config::describe_keys());
                 Ok(())

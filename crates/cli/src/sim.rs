@@ -49,8 +49,6 @@ pub struct SimArgs {
 pub struct RunningSim {
     /// Where it listens.
     pub addr: SocketAddr,
-    /// Its certificate, PEM.
-    pub cert_pem: String,
     /// Its certificate's fingerprint.
     pub fingerprint: Fingerprint,
     /// The API key it accepts.
@@ -109,7 +107,6 @@ pub async fn start(args: &SimArgs) -> anyhow::Result<RunningSim> {
     }));
     Ok(RunningSim {
         addr,
-        cert_pem: cert.cert_pem,
         fingerprint: cert.fingerprint,
         api_key,
         stop,
