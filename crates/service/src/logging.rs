@@ -65,7 +65,7 @@ impl Logging {
         let directory = data_dir.join("logs");
         let (service_file, service_guard) = non_blocking(&directory, "nbwss")?;
         let (audit_file, audit_guard) = non_blocking(&directory, "audit")?;
-        let (filter, handle) = reload::Layer::new(filter_for(level)?);
+        let (filter, handle) = reload::Layer::new(log_filter(level)?);
         let json = format == LogFormat::Json;
         let stderr = if json {
             tracing_subscriber::fmt::layer()
@@ -110,7 +110,7 @@ impl Logging {
 
     /// Applies a new `log.level` without restarting.
     pub fn set_level(&self, level: &str) -> Result<(), LoggingError> {
-        let filter = filter_for(level)?;
+        let filter = log_filter(level)?;
         // The subscriber lives as long as the process, so the reload cannot
         // find it gone.
         let _ = self.filter.reload(filter);
@@ -118,9 +118,18 @@ impl Logging {
     }
 }
 
-/// The level filter, which always lets audit events through to their layer.
-fn filter_for(level: &str) -> Result<EnvFilter, LoggingError> {
-    let directives = format!("{level},{AUDIT_TARGET}=info");
+/// Libraries that log whole frames or headers at `trace`, which would put
+/// tokens and `Authorization` values in the logs; they are capped at
+/// `debug` whatever `log.level` says.
+const FRAME_LOGGERS: [&str; 5] = ["tungstenite", "tokio_tungstenite", "h2", "hyper", "reqwest"];
+
+/// The level filter, which always lets audit events through to their layer
+/// and never lets [`FRAME_LOGGERS`] log at `trace`.
+pub fn log_filter(level: &str) -> Result<EnvFilter, LoggingError> {
+    let mut directives = format!("{level},{AUDIT_TARGET}=info");
+    for target in FRAME_LOGGERS {
+        directives.push_str(&format!(",{target}=debug"));
+    }
     EnvFilter::try_new(&directives).map_err(|source| LoggingError::Level {
         level: level.to_owned(),
         source,

@@ -123,7 +123,8 @@ async fn wait(shared: &Shared, group: &str, delay: Duration) -> bool {
 }
 
 /// Makes one attempt on `entry`. Returns how the session ended when the
-/// CONNECT exchange succeeded, `None` when the attempt failed.
+/// CONNECT exchange succeeded, `SessionEnd::Shutdown` when the service
+/// stopped during the attempt, and `None` when the attempt failed.
 async fn attempt(
     shared: &Arc<Shared>,
     entry: &EndpointEntry,
@@ -146,7 +147,18 @@ async fn attempt(
         &[("host", host), ("group", group)],
         1,
     );
-    match handshake::open(shared, entry).await {
+    // Racing the shutdown keeps a stop from waiting out
+    // `connect.responseTimeout` on an endpoint that does not respond.
+    let opened = tokio::select! {
+        opened = handshake::open(shared, entry) => opened,
+        () = shared.shutdown.wait() => {
+            shared.registry.update_live(host, |live| {
+                live.state = ConnectionState::Disconnected;
+            });
+            return Some(SessionEnd::Shutdown);
+        }
+    };
+    match opened {
         Ok(socket) => {
             failure_log.reset();
             shared.registry.update_live(host, |live| {

@@ -155,6 +155,9 @@ pub(crate) async fn run(
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + rate, rate);
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut registry = shared.registry.subscribe();
+    // The endpoint may have been deactivated or removed during the CONNECT
+    // exchange, before this subscription, so the first pass of the loop checks it.
+    registry.mark_changed();
     let shutdown = shared.shutdown.clone();
     let stopping = shutdown.wait();
     tokio::pin!(stopping);
@@ -233,7 +236,11 @@ impl Session {
                 Some(SessionEnd::TooLarge)
             }
             Some(Err(tungstenite::Error::Utf8(_))) => {
-                self.on_undecodable(&[], "text message is not UTF-8")
+                // NOTE: tokio-tungstenite 0.30 ends the stream after any read
+                // error. The connection cannot carry on, so it is closed with
+                // 1007 even when `exception.ignoreDecoder` is set.
+                let _ = self.on_undecodable(&[], "text message is not UTF-8");
+                Some(SessionEnd::Undecodable)
             }
             Some(Err(error)) => Some(SessionEnd::Failed(error.to_string())),
         }
