@@ -5,10 +5,18 @@
 //! usage error. Each subcommand lives in its own module; this file only
 //! parses arguments and maps results to exit codes.
 
+mod client;
 mod demo;
 mod endpoint;
+mod keys;
+mod notify;
+mod output;
+mod reload;
+mod secrets;
 mod serve;
+mod servers;
 mod sim;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,8 +40,20 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run the reference endpoint server that backup servers dial into.
     Endpoint(endpoint::EndpointArgs),
+    /// Queue notification items for every group, through the admin API.
+    Notify(Box<notify::NotifyArgs>),
     /// Print every nbwss.properties key with its default and range.
     Properties,
+    /// List, validate, add, activate, deactivate and remove cloud endpoints.
+    Servers(servers::ServersArgs),
+    /// Show connections, notification backlog and configuration.
+    Status(status::StatusArgs),
+    /// Make the running service read nbwss.properties again.
+    Reload(reload::ReloadArgs),
+    /// Create, list and delete admin API keys.
+    Keys(keys::KeysArgs),
+    /// Store or delete secrets such as the upstream API key.
+    Secrets(secrets::SecretsArgs),
     /// Serve the NetBackup REST API simulator over HTTPS.
     Sim(sim::SimArgs),
 }
@@ -94,6 +114,12 @@ fn main() -> ExitCode {
                 init_console_logging("warn");
                 demo::run(args).await
             }
+            Command::Notify(args) => notify::run(*args).await,
+            Command::Servers(args) => servers::run(args).await,
+            Command::Status(args) => status::run(args).await,
+            Command::Reload(args) => reload::run(args).await,
+            Command::Keys(args) => keys::run(args).await,
+            Command::Secrets(args) => secrets::run(args).await,
             Command::Properties => {
                 print!("{}", nbwss_service::config::describe_keys());
                 Ok(())
@@ -102,6 +128,10 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<notify::UsageError>() => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(1)

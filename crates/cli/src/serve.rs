@@ -1,7 +1,10 @@
 //! `nbwss serve`: loads the configuration, installs logging, starts the
 //! service and runs until SIGINT or SIGTERM.
 
+use std::sync::Arc;
+
 use anyhow::Context;
+use nbwss_service::admin::LogLevelHook;
 use nbwss_service::config::Config;
 use nbwss_service::logging::Logging;
 use nbwss_service::{Service, ServiceOptions};
@@ -36,11 +39,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(&args.dirs.config_dir, &args.overrides)?;
     std::fs::create_dir_all(&args.dirs.data_dir)
         .with_context(|| format!("failed to create the data directory {:?}", args.dirs.data_dir))?;
-    let _logging = Logging::init(&args.dirs.data_dir, &config.log_level, config.log_format)?;
+    let logging = Arc::new(Logging::init(
+        &args.dirs.data_dir,
+        &config.log_level,
+        config.log_format,
+    )?);
+    let reload_logging = Arc::clone(&logging);
     let options = ServiceOptions {
         data_dir: args.dirs.data_dir.clone(),
         allow_insecure_loopback: args.allow_insecure_loopback,
         server_name: nbwss_service::service::local_host_name(),
+        config_dir: Some(args.dirs.config_dir.clone()),
+        config_overrides: args.overrides.clone(),
+        on_log_level: Some(LogLevelHook::new(move |level| {
+            reload_logging
+                .set_level(level)
+                .map_err(|error| format!("{:#}", anyhow::Error::from(error)))
+        })),
     };
     let service = Service::start(config, options).await?;
     info!(data_dir = %args.dirs.data_dir.display(), "service started");

@@ -5,6 +5,7 @@
 //! - [`registry`]: registered endpoints and their live connection state.
 //! - [`connection`]: the connection manager and the per-connection session.
 //! - [`relay`]: COMMAND checks and the pooled HTTPS client to the REST API.
+//! - [`admin`]: the admin HTTP API on `admin.listen`.
 //! - [`shutdown`]: the stop signal every task watches.
 //! - [`service`]: starts all of the above; [`logging`] sets up log files.
 //!
@@ -13,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod config;
 pub mod connection;
 pub mod logging;

@@ -1,17 +1,23 @@
 //! The composition root: opens the store, loads the registry, builds the
-//! relay and starts the connection manager.
+//! relay and starts the connection manager, the notification pipeline and
+//! the admin API.
 //!
 //! The binary parses flags, loads [`Config`] and installs logging before it
 //! calls [`Service::start`]; tests call it directly with a temporary data
 //! directory.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use nbwss_store::{Store, StoreError};
 use nbwss_tls::{ProxyError, ProxySettings, RootsError};
 
+use crate::admin::{
+    ADMIN_KEY_FILE, AdminContext, AdminError, AdminServer, AdminState, LogLevelHook,
+};
 use crate::config::Config;
 use crate::connection::{ConnectionManager, ConnectionSettings, Sessions};
+use crate::notify::{Notifier, NotifySettings};
 use crate::registry::Registry;
 use crate::relay::{Relay, RelayError, RelaySettings};
 use crate::shutdown::Shutdown;
@@ -25,6 +31,14 @@ pub struct ServiceOptions {
     pub allow_insecure_loopback: bool,
     /// Sent to endpoints in CONNECT as `serverName`.
     pub server_name: String,
+    /// Folder with `nbwss.properties`, read again by reload; `None`
+    /// disables reload.
+    pub config_dir: Option<PathBuf>,
+    /// The `--set` overrides, applied again over the file by reload.
+    pub config_overrides: Vec<(String, String)>,
+    /// Applies a new `log.level` on reload; without it the level needs a
+    /// restart.
+    pub on_log_level: Option<LogLevelHook>,
 }
 
 /// Why the service could not start.
@@ -48,6 +62,18 @@ pub enum StartError {
     /// The trusted roots could not be loaded.
     #[error(transparent)]
     Roots(#[from] RootsError),
+    /// The administrator key file could not be written.
+    #[error("failed to write the admin key {path:?}")]
+    AdminKey {
+        /// The key file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: StoreError,
+    },
+    /// The admin API could not listen.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
 }
 
 /// A running service.
@@ -61,6 +87,8 @@ pub struct Service {
     /// The configuration the service started with.
     pub config: Config,
     manager: ConnectionManager,
+    notifier: Notifier,
+    admin: AdminServer,
 }
 
 impl Service {
@@ -75,11 +103,21 @@ impl Service {
             path: options.data_dir.clone(),
             source,
         })?;
+        let admin_key = options.data_dir.join(ADMIN_KEY_FILE);
+        registry
+            .store()
+            .ensure_admin_key(&admin_key)
+            .map_err(|source| StartError::AdminKey {
+                path: admin_key,
+                source,
+            })?;
+        let admin_listener = AdminServer::bind(config.admin_listen).await?;
         let relay = Relay::new(relay_settings(&config))?;
         let mut proxy = ProxySettings::from_env()?;
         if let Some(property) = &config.proxy {
             proxy = proxy.with_proxy(property)?;
         }
+        let roots = nbwss_tls::root_store(None, true)?;
         let settings = ConnectionSettings {
             period: config.connection_info_period,
             retry_delay: config.retry_delay,
@@ -90,8 +128,8 @@ impl Service {
             hard_max_inbound_message_bytes: config.hard_max_inbound_message_bytes,
             ignore_decoder: config.ignore_decoder,
             max_concurrent_commands: config.command_max_concurrent,
-            proxy,
-            roots: nbwss_tls::root_store(None, true)?,
+            proxy: proxy.clone(),
+            roots: roots.clone(),
             allow_insecure_loopback: options.allow_insecure_loopback,
             server_name: options.server_name.clone(),
         };
@@ -104,19 +142,71 @@ impl Service {
             sessions.clone(),
             shutdown.clone(),
         );
+        let notifier = Notifier::start(
+            NotifySettings::from_config(&config),
+            registry.clone(),
+            sessions.clone(),
+            shutdown.clone(),
+        );
+        let admin_state = AdminState::new(AdminContext {
+            registry: registry.clone(),
+            sessions: sessions.clone(),
+            config: config.clone(),
+            proxy,
+            roots,
+            allow_insecure_loopback: options.allow_insecure_loopback,
+            config_dir: options.config_dir.clone(),
+            config_overrides: options.config_overrides.clone(),
+            on_log_level: options.on_log_level.clone(),
+            notifier: Some(notifier.clone()),
+        });
+        let admin = AdminServer::start(admin_listener, admin_state, shutdown.clone());
+        write_admin_addr(&options.data_dir, admin.addr());
         Ok(Service {
             registry,
             sessions,
             shutdown,
             config,
             manager,
+            notifier,
+            admin,
         })
+    }
+
+    /// Returns the address the admin API listens on, with the real port
+    /// when `admin.listen` asked for port 0.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.addr()
+    }
+
+    /// Returns the notification pipeline, for ingest and the backlog.
+    pub fn notifier(&self) -> Notifier {
+        self.notifier.clone()
     }
 
     /// Closes every connection with 1000 and waits for the tasks to end.
     pub async fn stop(self) {
         self.shutdown.trigger();
         self.manager.stopped().await;
+        self.notifier.stopped().await;
+        self.admin.stopped().await;
+    }
+}
+
+/// File in the data directory holding the admin API's address, so that the
+/// command line and tests find it when `admin.listen` has port 0.
+pub const ADMIN_ADDR_FILE: &str = "admin.addr";
+
+/// Writes [`ADMIN_ADDR_FILE`] through a temporary file and a rename, so a
+/// reader never sees a partial address. A failure is only logged, because
+/// the address is also in the "admin API listening" log line.
+fn write_admin_addr(data_dir: &Path, addr: SocketAddr) {
+    let path = data_dir.join(ADMIN_ADDR_FILE);
+    let temporary = data_dir.join(format!("{ADMIN_ADDR_FILE}.tmp"));
+    let written = std::fs::write(&temporary, format!("{addr}\n"))
+        .and_then(|()| std::fs::rename(&temporary, &path));
+    if let Err(error) = written {
+        tracing::warn!(path = %path.display(), %error, "failed to write the admin address file");
     }
 }
 
