@@ -85,12 +85,23 @@ pub async fn run(args: EndpointArgs) -> anyhow::Result<()> {
     println!("Reference endpoint listening");
     println!("  backup servers connect to: {}", details.url);
     println!("  certificate SHA-256:       {}", server.fingerprint());
-    println!("  HTTP API:                  http://{}/api/v1/servers", server.api_addr());
-    println!("  notification stream:       http://{}/api/v1/notifications/stream", server.api_addr());
+    println!(
+        "  HTTP API:                  http://{}/api/v1/servers",
+        server.api_addr()
+    );
+    println!(
+        "  notification stream:       http://{}/api/v1/notifications/stream",
+        server.api_addr()
+    );
     if let Some(path) = &args.details_out {
-        println!("  endpoint details written:  {} (nbwss servers add --file {0})", path.display());
+        println!(
+            "  endpoint details written:  {} (nbwss servers add --file {0})",
+            path.display()
+        );
     }
-    tokio::signal::ctrl_c().await.context("failed to watch Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("failed to watch Ctrl-C")?;
     server.shutdown().await;
     Ok(())
 }

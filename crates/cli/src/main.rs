@@ -89,7 +89,11 @@ fn main() -> ExitCode {
             // Printing help or version is not an error; a bad flag is a
             // usage error.
             let _ = error.print();
-            return if usage { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if usage {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {

@@ -1,5 +1,6 @@
 //! `nbwss serve`: loads the configuration, installs logging, starts the
-//! service and runs until SIGINT or SIGTERM.
+//! service and runs until SIGINT or SIGTERM; SIGHUP reloads the
+//! configuration like `nbwss reload`.
 
 use std::sync::Arc;
 
@@ -37,8 +38,12 @@ fn parse_override(text: &str) -> Result<(String, String), String> {
 /// Runs the service until a stop signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(&args.dirs.config_dir, &args.overrides)?;
-    std::fs::create_dir_all(&args.dirs.data_dir)
-        .with_context(|| format!("failed to create the data directory {:?}", args.dirs.data_dir))?;
+    std::fs::create_dir_all(&args.dirs.data_dir).with_context(|| {
+        format!(
+            "failed to create the data directory {:?}",
+            args.dirs.data_dir
+        )
+    })?;
     let logging = Arc::new(Logging::init(
         &args.dirs.data_dir,
         &config.log_level,
@@ -59,18 +64,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let service = Service::start(config, options).await?;
     info!(data_dir = %args.dirs.data_dir.display(), "service started");
-    wait_for_stop_signal().await?;
+    run_until_stop_signal(&service).await?;
     info!("shutting down");
     service.stop().await;
     Ok(())
 }
 
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
+/// Waits for SIGINT or SIGTERM, reloading the configuration on SIGHUP.
+async fn run_until_stop_signal(service: &Service) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut terminate = signal(SignalKind::terminate()).context("failed to watch SIGTERM")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("failed to watch SIGINT")?,
-        _ = terminate.recv() => {}
+    let mut hangup = signal(SignalKind::hangup()).context("failed to watch SIGHUP")?;
+    loop {
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => return result.context("failed to watch SIGINT"),
+            _ = terminate.recv() => return Ok(()),
+            _ = hangup.recv() => match service.reload().await {
+                Ok(view) => info!(
+                    changed = ?view.changed,
+                    applied = ?view.applied,
+                    restart_required = ?view.restart_required,
+                    "configuration reloaded on SIGHUP"
+                ),
+                Err(error) => tracing::warn!(%error, "configuration not reloaded on SIGHUP"),
+            },
+        }
     }
-    Ok(())
 }

@@ -122,14 +122,25 @@ pub fn uuid_like() -> String {
 /// Runs the simulator until Ctrl-C.
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let sim = start(&args).await?;
-    println!("NetBackup REST API simulator listening on https://{}", sim.addr);
-    println!("  login:       POST /netbackup/login {{\"userName\": {:?}, \"password\": \"...\"}}", args.username);
+    println!(
+        "NetBackup REST API simulator listening on https://{}",
+        sim.addr
+    );
+    println!(
+        "  login:       POST /netbackup/login {{\"userName\": {:?}, \"password\": \"...\"}}",
+        args.username
+    );
     println!("  API key:     {}", sim.api_key);
     println!("  certificate: SHA-256 {}", sim.fingerprint);
     if let Some(path) = &args.cert_out {
-        println!("  certificate written to {} (use it as command.upstreamCaFile)", path.display());
+        println!(
+            "  certificate written to {} (use it as command.upstreamCaFile)",
+            path.display()
+        );
     }
-    tokio::signal::ctrl_c().await.context("failed to watch Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("failed to watch Ctrl-C")?;
     sim.stop().await;
     Ok(())
 }

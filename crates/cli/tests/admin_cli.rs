@@ -241,6 +241,34 @@ fn reload_reports_changes() {
     serve.terminate();
 }
 
+/// SIGHUP reloads nbwss.properties like `nbwss reload`, and the service
+/// keeps running.
+#[test]
+fn sighup_reloads_configuration() {
+    let dirs = Dirs::new();
+    let serve = Serve::start(dirs.config.path(), dirs.data.path());
+    let properties = dirs.config.path().join("nbwss.properties");
+    let text = std::fs::read_to_string(&properties).unwrap();
+    std::fs::write(&properties, format!("{text}command.timeout=30\n")).unwrap();
+    serve.signal("HUP");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = nbwss(with_dirs(&serve, &["status", "--json"]));
+        assert_eq!(code(&status), 0, "{}", stderr(&status));
+        let body: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+        let timeout = body["configuration"]
+            .as_array()
+            .and_then(|entries| entries.iter().find(|e| e["key"] == "command.timeout"))
+            .map(|entry| entry["value"].clone());
+        if timeout == Some(serde_json::json!("30")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not reloaded: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    serve.terminate();
+}
+
 /// After adds and a clean stop, neither the log files nor the store file
 /// contain the token.
 #[test]

@@ -10,13 +10,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use nbwss_store::{Store, StoreError};
-use nbwss_tls::{ProxyError, ProxySettings, RootsError};
+use nbwss_tls::{ProxyError, RootsError};
 
+use crate::admin::views::ReloadView;
 use crate::admin::{
-    ADMIN_KEY_FILE, AdminContext, AdminError, AdminServer, AdminState, LogLevelHook,
+    ADMIN_KEY_FILE, AdminContext, AdminError, AdminServer, AdminState, ApiError, LogLevelHook,
 };
 use crate::config::Config;
-use crate::connection::{ConnectionManager, ConnectionSettings, Sessions};
+use crate::connection::{ConnectionControl, ConnectionManager, ConnectionSettings, Sessions};
 use crate::notify::{Notifier, NotifySettings};
 use crate::registry::Registry;
 use crate::relay::{Relay, RelayError, RelaySettings};
@@ -89,6 +90,7 @@ pub struct Service {
     manager: ConnectionManager,
     notifier: Notifier,
     admin: AdminServer,
+    admin_state: AdminState,
 }
 
 impl Service {
@@ -113,26 +115,14 @@ impl Service {
             })?;
         let admin_listener = AdminServer::bind(config.admin_listen).await?;
         let relay = Relay::new(relay_settings(&config))?;
-        let mut proxy = ProxySettings::from_env()?;
-        if let Some(property) = &config.proxy {
-            proxy = proxy.with_proxy(property)?;
-        }
         let roots = nbwss_tls::root_store(None, true)?;
-        let settings = ConnectionSettings {
-            period: config.connection_info_period,
-            retry_delay: config.retry_delay,
-            connect_response_timeout: config.connect_response_timeout,
-            keep_alive_rate: config.keep_alive_rate,
-            max_pong_miss: config.keep_alive_max_pong_miss,
-            max_inbound_message_bytes: config.max_inbound_message_bytes,
-            hard_max_inbound_message_bytes: config.hard_max_inbound_message_bytes,
-            ignore_decoder: config.ignore_decoder,
-            max_concurrent_commands: config.command_max_concurrent,
-            proxy: proxy.clone(),
-            roots: roots.clone(),
-            allow_insecure_loopback: options.allow_insecure_loopback,
-            server_name: options.server_name.clone(),
-        };
+        let settings = ConnectionSettings::from_config(
+            &config,
+            roots.clone(),
+            options.allow_insecure_loopback,
+            options.server_name.clone(),
+        )?;
+        let proxy = settings.proxy.clone();
         let sessions = Sessions::default();
         let shutdown = Shutdown::new();
         let manager = ConnectionManager::start(
@@ -159,8 +149,9 @@ impl Service {
             config_overrides: options.config_overrides.clone(),
             on_log_level: options.on_log_level.clone(),
             notifier: Some(notifier.clone()),
+            connections: Some(manager.control()),
         });
-        let admin = AdminServer::start(admin_listener, admin_state, shutdown.clone());
+        let admin = AdminServer::start(admin_listener, admin_state.clone(), shutdown.clone());
         write_admin_addr(&options.data_dir, admin.addr());
         Ok(Service {
             registry,
@@ -170,6 +161,7 @@ impl Service {
             manager,
             notifier,
             admin,
+            admin_state,
         })
     }
 
@@ -177,6 +169,18 @@ impl Service {
     /// when `admin.listen` asked for port 0.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin.addr()
+    }
+
+    /// Returns the handle that changes connection and relay settings while
+    /// connections run, as `nbwss reload` does.
+    pub fn connections(&self) -> ConnectionControl {
+        self.manager.control()
+    }
+
+    /// Reads `nbwss.properties` again and applies what can change live, as
+    /// `nbwss reload` and SIGHUP do.
+    pub async fn reload(&self) -> Result<ReloadView, ApiError> {
+        crate::admin::reload_config(&self.admin_state).await
     }
 
     /// Returns the notification pipeline, for ingest and the backlog.
@@ -210,7 +214,8 @@ fn write_admin_addr(data_dir: &Path, addr: SocketAddr) {
     }
 }
 
-fn relay_settings(config: &Config) -> RelaySettings {
+/// The relay settings in `config`.
+pub fn relay_settings(config: &Config) -> RelaySettings {
     RelaySettings {
         upstream_url: config.upstream_url.clone(),
         upstream_ca_file: config.upstream_ca_file.clone(),

@@ -40,26 +40,64 @@ async fn reload_applies_log_level() {
     service.stop().await;
 }
 
+/// Connection and relay keys are applied live and shown by status.
+#[tokio::test]
+async fn reload_applies_connection_keys() {
+    let service = TestService::start().await;
+    write_properties(&service, "keepAlive.scheduledRate=10\ncommand.timeout=30\n");
+    let (status, body) = service.post("/api/v1/reload", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["applied"],
+        json!(["keepAlive.scheduledRate", "command.timeout"]),
+        "{body}"
+    );
+    assert_eq!(body["restartRequired"], json!([]), "{body}");
+    let (_, status) = service.get("/api/v1/status").await;
+    assert_eq!(
+        config_value(&status, "keepAlive.scheduledRate"),
+        "10",
+        "{status}"
+    );
+    service.stop().await;
+}
+
 /// Other changed keys are reported as needing a restart and the status
 /// keeps the value in effect.
 #[tokio::test]
 async fn reload_reports_restart_keys() {
     let service = TestService::start().await;
-    write_properties(&service, "keepAlive.scheduledRate=10\n");
+    write_properties(&service, "notification.maxBatch=50\n");
     let (status, body) = service.post("/api/v1/reload", &json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["restartRequired"],
-        json!(["keepAlive.scheduledRate"]),
+        json!(["notification.maxBatch"]),
         "{body}"
     );
     assert_eq!(body["applied"], json!([]), "{body}");
     let (_, status) = service.get("/api/v1/status").await;
     assert_eq!(
-        config_value(&status, "keepAlive.scheduledRate"),
-        "30",
+        config_value(&status, "notification.maxBatch"),
+        "100",
         "{status}"
     );
+    service.stop().await;
+}
+
+/// A CA file that does not load is refused and nothing is applied.
+#[tokio::test]
+async fn reload_rejects_unloadable_ca_file() {
+    let service = TestService::start().await;
+    write_properties(
+        &service,
+        "command.upstreamCaFile=/nonexistent/nbwss-ca.pem\ncommand.timeout=30\n",
+    );
+    let (status, body) = service.post("/api/v1/reload", &json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "RELOAD_NOT_APPLIED", "{body}");
+    let (_, status) = service.get("/api/v1/status").await;
+    assert_eq!(config_value(&status, "command.timeout"), "120", "{status}");
     service.stop().await;
 }
 

@@ -4,8 +4,11 @@
 
 mod support;
 
-use nbwss_protocol::{CommandRequest, Method};
-use support::harness::{body_json, connect, request};
+use nbwss_protocol::{CommandRequest, ErrorCode, Method};
+use nbwss_service::registry::ConnectionState;
+use nbwss_service::relay::Relay;
+use nbwss_service::service::relay_settings;
+use support::harness::{HOST, body_json, connect, request};
 use support::peer::new_id;
 use support::upstream::SlowEvent;
 
@@ -155,4 +158,38 @@ async fn stop_cancels_upstream_call() {
 
     assert_eq!(connected.conn.closed().await, Some(1000));
     assert_eq!(connected.upstream.next_event().await, SlowEvent::Dropped);
+}
+
+/// New relay settings reach the next command on a live connection, which
+/// stays up.
+#[tokio::test]
+async fn reconfigured_relay_applies_without_reconnect() {
+    let mut connected = connect(&[]).await;
+    let before = connected
+        .conn
+        .call(request(Method::Get, "/netbackup/echo"))
+        .await;
+    assert_eq!(before.status_code, 200);
+    let live_before = connected.service.registry.live(HOST).conn_id;
+
+    let control = connected.service.connections();
+    let mut config = connected.service.config.clone();
+    config.allowed_path_prefixes = vec!["/api/".to_owned()];
+    let settings = control
+        .settings()
+        .reconfigured(&config)
+        .expect("valid settings");
+    let relay = Relay::new(relay_settings(&config)).expect("valid relay");
+    control.apply(settings, relay);
+
+    let after = connected
+        .conn
+        .call(request(Method::Get, "/netbackup/echo"))
+        .await;
+    assert_eq!(after.error_code(), Some(ErrorCode::UriRejected));
+    assert_eq!(connected.service.registry.live(HOST).conn_id, live_before);
+    assert_eq!(
+        connected.service.registry.live(HOST).state,
+        ConnectionState::Connected
+    );
 }

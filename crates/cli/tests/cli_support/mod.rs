@@ -143,6 +143,16 @@ impl Serve {
         ]
     }
 
+    /// Sends a signal such as `HUP` with the `kill` command.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
     /// Sends SIGKILL and waits for the process to end.
     pub fn kill_9(&mut self) {
         self.child.kill().expect("kill -9");

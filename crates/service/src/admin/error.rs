@@ -134,6 +134,15 @@ pub enum ApiError {
         /// The logger's reason.
         reason: String,
     },
+    /// The reloaded connection or relay settings could not be built, such
+    /// as a CA file that does not load; nothing was applied.
+    #[error("failed to apply the reloaded {what}: {reason}")]
+    ReloadNotApplied {
+        /// Which settings.
+        what: &'static str,
+        /// Why, with the cause chain.
+        reason: String,
+    },
     /// A notification item breaks the payload rules; the message names
     /// the item and key.
     #[error("invalid notification")]
@@ -179,7 +188,8 @@ impl ApiError {
             | Self::InvalidDetails(_)
             | Self::InsecureDetailsUrl { .. }
             | Self::InvalidNotification(_)
-            | Self::InvalidConfig(_) => StatusCode::BAD_REQUEST,
+            | Self::InvalidConfig(_)
+            | Self::ReloadNotApplied { .. } => StatusCode::BAD_REQUEST,
             Self::EndpointNotFound { .. }
             | Self::ApiKeyNotFound { .. }
             | Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
@@ -217,6 +227,7 @@ impl ApiError {
             Self::InvalidConfig(_) => "INVALID_CONFIGURATION",
             Self::ReloadUnavailable => "RELOAD_UNAVAILABLE",
             Self::LogLevelNotApplied { .. } => "LOG_LEVEL_NOT_APPLIED",
+            Self::ReloadNotApplied { .. } => "RELOAD_NOT_APPLIED",
             Self::InvalidNotification(_) => "INVALID_NOTIFICATION",
             Self::NoActivatedGroup => "NO_ACTIVATED_GROUP",
             Self::QueueFull { .. } => "QUEUE_FULL",

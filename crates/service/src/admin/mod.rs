@@ -41,7 +41,7 @@ use tokio::task::JoinHandle;
 use tracing::{error, info};
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
-pub use reload::LogLevelHook;
+pub use reload::{LogLevelHook, reload_config};
 pub use state::{AdminContext, AdminState};
 
 use crate::shutdown::Shutdown;

@@ -2,10 +2,12 @@
 //! change while the service runs.
 //!
 //! The file is validated first; an invalid file changes nothing. The
-//! `--set` overrides of the start apply again over the file. Only
-//! `log.level` is applied live, through the [`LogLevelHook`] the binary
-//! passes in; every other changed key is reported as needing a restart.
-//! Connections are never dropped by a reload.
+//! `--set` overrides of the start apply again over the file. `log.level`
+//! is applied live through the [`LogLevelHook`] the binary passes in, and
+//! the connection and `command.*` keys through the connection manager
+//! (they reach new connections and the next command). The other changed
+//! keys are reported as needing a restart. A reload never drops a
+//! connection.
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +22,9 @@ use super::error::ApiError;
 use super::state::AdminState;
 use super::views::ReloadView;
 use crate::config::Config;
+use crate::connection::ConnectionControl;
+use crate::relay::Relay;
+use crate::service::relay_settings;
 
 /// The key that a reload applies live.
 const LOG_LEVEL_KEY: &str = "log.level";
@@ -54,6 +59,20 @@ pub(super) async fn reload(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<ReloadView>, ApiError> {
+    let view = reload_config(&state).await?;
+    info!(
+        changed = ?view.changed,
+        applied = ?view.applied,
+        restart_required = ?view.restart_required,
+        key_id = %caller.key_id,
+        "configuration reloaded"
+    );
+    Ok(Json(view))
+}
+
+/// Reads `nbwss.properties` again and applies what can change live; the
+/// admin route and SIGHUP both come here.
+pub async fn reload_config(state: &AdminState) -> Result<ReloadView, ApiError> {
     let context = state.context();
     let config_dir = context
         .config_dir
@@ -66,16 +85,27 @@ pub(super) async fn reload(
             doing: "reading nbwss.properties",
         })?
         .map_err(ApiError::InvalidConfig)?;
-    let view = apply(&state, &loaded)?;
-    info!(
-        changed = ?view.changed,
-        applied = ?view.applied,
-        restart_required = ?view.restart_required,
-        key_id = %caller.key_id,
-        "configuration reloaded"
-    );
-    Ok(Json(view))
+    apply(state, &loaded)
 }
+
+/// Keys the connection manager applies live.
+const CONNECTION_KEYS: [&str; 15] = [
+    "exception.ignoreDecoder",
+    "keepAlive.scheduledRate",
+    "keepAlive.maxPongMissAllowed",
+    "connectionInfo.period",
+    "connection.retryDelay",
+    "connect.responseTimeout",
+    "connection.maxInboundMessageBytes",
+    "connection.hardMaxInboundMessageBytes",
+    "connection.proxy",
+    "command.upstreamUrl",
+    "command.upstreamCaFile",
+    "command.allowedPathPrefixes",
+    "command.maxConcurrent",
+    "command.timeout",
+    "command.maxResponseBytes",
+];
 
 /// Applies the live keys of `loaded` and sorts the changed keys.
 fn apply(state: &AdminState, loaded: &Config) -> Result<ReloadView, ApiError> {
@@ -86,7 +116,17 @@ fn apply(state: &AdminState, loaded: &Config) -> Result<ReloadView, ApiError> {
         applied: Vec::new(),
         restart_required: Vec::new(),
     };
+    let connection_changed = changed.iter().any(|key| CONNECTION_KEYS.contains(key));
+    let connections = state.context().connections.as_ref();
+    if let (true, Some(control)) = (connection_changed, connections) {
+        apply_connections(control, loaded)?;
+        copy_connection_keys(&mut current, loaded);
+    }
     for key in changed {
+        if connections.is_some() && CONNECTION_KEYS.contains(&key) {
+            view.applied.push(key.to_owned());
+            continue;
+        }
         let hook = state.context().on_log_level.as_ref();
         match hook {
             Some(hook) if key == LOG_LEVEL_KEY => {
@@ -102,4 +142,54 @@ fn apply(state: &AdminState, loaded: &Config) -> Result<ReloadView, ApiError> {
         }
     }
     Ok(view)
+}
+
+/// Builds the new connection settings and relay, and swaps them in only
+/// when both are valid.
+fn apply_connections(control: &ConnectionControl, loaded: &Config) -> Result<(), ApiError> {
+    let settings =
+        control
+            .settings()
+            .reconfigured(loaded)
+            .map_err(|error| ApiError::ReloadNotApplied {
+                what: "connection settings",
+                reason: anyhow_like(&error),
+            })?;
+    let relay = Relay::new(relay_settings(loaded)).map_err(|error| ApiError::ReloadNotApplied {
+        what: "command relay",
+        reason: anyhow_like(&error),
+    })?;
+    control.apply(settings, relay);
+    Ok(())
+}
+
+/// An error and its causes on one line.
+fn anyhow_like(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Records the applied connection and relay values as current.
+fn copy_connection_keys(current: &mut Config, loaded: &Config) {
+    current.ignore_decoder = loaded.ignore_decoder;
+    current.keep_alive_rate = loaded.keep_alive_rate;
+    current.keep_alive_max_pong_miss = loaded.keep_alive_max_pong_miss;
+    current.connection_info_period = loaded.connection_info_period;
+    current.retry_delay = loaded.retry_delay;
+    current.connect_response_timeout = loaded.connect_response_timeout;
+    current.max_inbound_message_bytes = loaded.max_inbound_message_bytes;
+    current.hard_max_inbound_message_bytes = loaded.hard_max_inbound_message_bytes;
+    current.proxy = loaded.proxy.clone();
+    current.upstream_url = loaded.upstream_url.clone();
+    current.upstream_ca_file = loaded.upstream_ca_file.clone();
+    current.allowed_path_prefixes = loaded.allowed_path_prefixes.clone();
+    current.command_max_concurrent = loaded.command_max_concurrent;
+    current.command_timeout = loaded.command_timeout;
+    current.command_max_response_bytes = loaded.command_max_response_bytes;
 }

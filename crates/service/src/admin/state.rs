@@ -17,6 +17,7 @@ use rustls::RootCertStore;
 use super::error::ApiError;
 use super::reload::LogLevelHook;
 use crate::config::Config;
+use crate::connection::ConnectionControl;
 use crate::connection::Sessions;
 use crate::notify::Notifier;
 use crate::registry::Registry;
@@ -45,6 +46,9 @@ pub struct AdminContext {
     /// The notification pipeline, for ingest and the backlog; without it
     /// ingest responds 503 and the backlog is read from the store.
     pub notifier: Option<Notifier>,
+    /// Changes the connection and relay settings on reload; without it
+    /// those keys need a restart.
+    pub connections: Option<ConnectionControl>,
 }
 
 /// Shared state of the admin handlers; cheap to clone.

@@ -45,6 +45,12 @@ impl Backoff {
         drawn.max(MIN_DELAY)
     }
 
+    /// Takes new bounds from a reloaded configuration, keeping the count.
+    pub fn reconfigure(&mut self, initial: Duration, cap: Duration) {
+        self.initial = initial;
+        self.cap = cap.max(initial);
+    }
+
     /// Failures counted since the last reset.
     pub fn failures(&self) -> u32 {
         self.failures

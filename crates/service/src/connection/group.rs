@@ -27,10 +27,12 @@ const FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Runs until the group has no activated endpoint or the service stops.
 pub(crate) async fn run(shared: Arc<Shared>, group: String) {
-    let settings = &shared.settings;
+    let settings = shared.settings();
     let mut backoff = Backoff::new(settings.retry_delay, settings.period);
     let mut failure_log = LogLimiter::new(FAILURE_LOG_INTERVAL);
     loop {
+        let settings = shared.settings();
+        backoff.reconfigure(settings.retry_delay, settings.period);
         let candidates = candidates(&shared, &group);
         if candidates.is_empty() || shared.shutdown.is_triggered() {
             return;

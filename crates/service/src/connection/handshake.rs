@@ -68,7 +68,7 @@ fn tls_message(error: &nbwss_tls::ConnectError) -> String {
 
 /// Opens a connection to `entry` and completes the CONNECT exchange.
 pub(crate) async fn open(shared: &Shared, entry: &EndpointEntry) -> Result<Socket, AttemptError> {
-    let settings = &shared.settings;
+    let settings = shared.settings();
     let options = DetailsOptions {
         allow_insecure_loopback: settings.allow_insecure_loopback,
     };
@@ -110,7 +110,7 @@ async fn upgrade(
     entry: &EndpointEntry,
     url: &WsUrl,
 ) -> Result<Socket, AttemptError> {
-    let settings = &shared.settings;
+    let settings = shared.settings();
     let tcp = nbwss_tls::dial(
         &url.host,
         url.port,

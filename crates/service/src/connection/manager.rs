@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use tracing::{debug, info};
 
-use super::{ConnectionSettings, Sessions, Shared, group};
+use super::{ConnectionControl, ConnectionSettings, Sessions, Shared, group};
 use crate::registry::Registry;
 use crate::relay::Relay;
 use crate::shutdown::Shutdown;
@@ -18,6 +18,7 @@ use crate::shutdown::Shutdown;
 /// The running connection manager.
 pub struct ConnectionManager {
     task: tokio::task::JoinHandle<()>,
+    control: ConnectionControl,
 }
 
 impl ConnectionManager {
@@ -31,8 +32,16 @@ impl ConnectionManager {
     ) -> ConnectionManager {
         let shared = Shared::new(settings, registry, relay, sessions, shutdown);
         ConnectionManager {
+            control: ConnectionControl {
+                shared: shared.clone(),
+            },
             task: tokio::spawn(manage(shared)),
         }
+    }
+
+    /// A handle that changes the settings while connections run.
+    pub fn control(&self) -> ConnectionControl {
+        self.control.clone()
     }
 
     /// Waits until every connection has closed after shutdown was triggered.
@@ -45,12 +54,18 @@ async fn manage(shared: Arc<Shared>) {
     let mut running: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<String> = JoinSet::new();
     let mut changes = shared.registry.subscribe();
-    let period = shared.settings.period;
+    let mut period = shared.settings().period;
     let mut pass = tokio::time::interval(period);
     pass.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stopping = shared.shutdown.wait();
     tokio::pin!(stopping);
     loop {
+        let configured = shared.settings().period;
+        if configured != period {
+            period = configured;
+            pass = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            pass.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        }
         for group in groups_to_start(&shared, &running) {
             debug!(%group, "group task starting");
             running.insert(group.clone());
@@ -63,6 +78,7 @@ async fn manage(shared: Arc<Shared>) {
         tokio::select! {
             _ = &mut stopping => break,
             _ = changes.changed() => {}
+            _ = shared.reconfigured.notified() => {}
             _ = pass.tick() => {}
             Some(done) = tasks.join_next() => {
                 if let Ok(group) = done {

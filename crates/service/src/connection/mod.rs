@@ -21,17 +21,19 @@ mod session;
 mod sessions;
 mod transport;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use nbwss_tls::ProxySettings;
+use nbwss_tls::{ProxyError, ProxySettings};
+use tokio::sync::Notify;
 
 pub use backoff::Backoff;
 pub use manager::ConnectionManager;
 pub use session::{Outbound, SessionEnd};
 pub use sessions::{Acknowledgement, SessionHandle, Sessions};
 
+use crate::config::Config;
 use crate::registry::Registry;
 use crate::relay::Relay;
 use crate::shutdown::Shutdown;
@@ -67,11 +69,54 @@ pub struct ConnectionSettings {
     pub server_name: String,
 }
 
+impl ConnectionSettings {
+    /// Settings from `config`, with the parts that do not come from the
+    /// properties file given by the caller.
+    pub fn from_config(
+        config: &Config,
+        roots: rustls::RootCertStore,
+        allow_insecure_loopback: bool,
+        server_name: String,
+    ) -> Result<ConnectionSettings, ProxyError> {
+        let mut proxy = ProxySettings::from_env()?;
+        if let Some(property) = &config.proxy {
+            proxy = proxy.with_proxy(property)?;
+        }
+        Ok(ConnectionSettings {
+            period: config.connection_info_period,
+            retry_delay: config.retry_delay,
+            connect_response_timeout: config.connect_response_timeout,
+            keep_alive_rate: config.keep_alive_rate,
+            max_pong_miss: config.keep_alive_max_pong_miss,
+            max_inbound_message_bytes: config.max_inbound_message_bytes,
+            hard_max_inbound_message_bytes: config.hard_max_inbound_message_bytes,
+            ignore_decoder: config.ignore_decoder,
+            max_concurrent_commands: config.command_max_concurrent,
+            proxy,
+            roots,
+            allow_insecure_loopback,
+            server_name,
+        })
+    }
+
+    /// A copy with every value from the properties file taken from `config`.
+    pub fn reconfigured(&self, config: &Config) -> Result<ConnectionSettings, ProxyError> {
+        ConnectionSettings::from_config(
+            config,
+            self.roots.clone(),
+            self.allow_insecure_loopback,
+            self.server_name.clone(),
+        )
+    }
+}
+
 /// Everything a connection task needs, shared by all of them.
 pub(crate) struct Shared {
-    pub settings: ConnectionSettings,
+    settings: RwLock<Arc<ConnectionSettings>>,
+    relay: RwLock<Relay>,
+    /// Wakes the manager after a reload, so a new period applies at once.
+    pub reconfigured: Notify,
     pub registry: Registry,
-    pub relay: Relay,
     pub sessions: Sessions,
     pub shutdown: Shutdown,
     next_conn_id: AtomicU64,
@@ -86,17 +131,68 @@ impl Shared {
         shutdown: Shutdown,
     ) -> Arc<Shared> {
         Arc::new(Shared {
-            settings,
+            settings: RwLock::new(Arc::new(settings)),
+            relay: RwLock::new(relay),
+            reconfigured: Notify::new(),
             registry,
-            relay,
             sessions,
             shutdown,
             next_conn_id: AtomicU64::new(1),
         })
     }
 
+    /// The current settings. Callers keep the `Arc` for one attempt or one
+    /// connection, so a reload never changes values under them.
+    pub fn settings(&self) -> Arc<ConnectionSettings> {
+        self.settings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The current relay; each command takes it when it starts.
+    pub fn relay(&self) -> Relay {
+        self.relay
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// A new connection id, unique for the life of the process.
     pub fn next_conn_id(&self) -> u64 {
         self.next_conn_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// Changes the settings of a running connection manager.
+///
+/// New settings apply to the next connection attempt, the next backoff
+/// draw and the next periodic pass; live connections keep their keep-alive
+/// and size limits until they reconnect. A new relay applies to the next
+/// command on every connection. Nothing is closed by a change.
+#[derive(Clone)]
+pub struct ConnectionControl {
+    shared: Arc<Shared>,
+}
+
+impl ConnectionControl {
+    /// The settings in force.
+    pub fn settings(&self) -> Arc<ConnectionSettings> {
+        self.shared.settings()
+    }
+
+    /// Replaces the settings and the relay.
+    pub fn apply(&self, settings: ConnectionSettings, relay: Relay) {
+        *self
+            .shared
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(settings);
+        *self
+            .shared
+            .relay
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = relay;
+        self.shared.reconfigured.notify_one();
     }
 }

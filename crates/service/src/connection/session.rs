@@ -23,10 +23,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Bytes};
 use tracing::{debug, warn};
 
-use super::Shared;
 use super::inbound;
 use super::sessions::{Acknowledgement, SessionHandle};
 use super::transport::Socket;
+use super::{ConnectionSettings, Shared};
 use crate::ratelimit::LogLimiter;
 use crate::registry::EndpointEntry;
 use crate::relay::{Admission, CallContext};
@@ -109,6 +109,9 @@ impl std::fmt::Display for SessionEnd {
 /// State of one running session.
 struct Session {
     shared: Arc<Shared>,
+    /// The settings when the connection opened; a reload applies to the
+    /// next connection, except for the relay, which each command reads.
+    settings: Arc<ConnectionSettings>,
     entry: EndpointEntry,
     conn_id: u64,
     outbound: mpsc::Sender<Outbound>,
@@ -129,6 +132,7 @@ pub(crate) async fn run(
     socket: Socket,
     conn_id: u64,
 ) -> SessionEnd {
+    let settings = shared.settings();
     let (sink, mut stream) = socket.split();
     let (outbound, outbound_queue) = mpsc::channel(OUTBOUND_QUEUE);
     let writer = tokio::spawn(write_loop(sink, outbound_queue));
@@ -140,7 +144,8 @@ pub(crate) async fn run(
     );
     shared.sessions.publish(handle);
     let mut session = Session {
-        admission: Admission::new(shared.settings.max_concurrent_commands),
+        admission: Admission::new(settings.max_concurrent_commands),
+        settings: settings.clone(),
         shared: shared.clone(),
         entry,
         conn_id,
@@ -151,7 +156,7 @@ pub(crate) async fn run(
         missed_pongs: 0,
         decode_log: LogLimiter::new(Duration::from_secs(10)),
     };
-    let rate = shared.settings.keep_alive_rate;
+    let rate = settings.keep_alive_rate;
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + rate, rate);
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut registry = shared.registry.subscribe();
@@ -200,7 +205,7 @@ impl Session {
     }
 
     async fn keep_alive(&mut self) -> Option<SessionEnd> {
-        if self.missed_pongs >= self.shared.settings.max_pong_miss {
+        if self.missed_pongs >= self.settings.max_pong_miss {
             return Some(SessionEnd::KeepAliveTimeout);
         }
         self.missed_pongs += 1;
@@ -247,7 +252,7 @@ impl Session {
     }
 
     async fn on_text(&mut self, text: &str) -> Option<SessionEnd> {
-        if text.len() > self.shared.settings.max_inbound_message_bytes {
+        if text.len() > self.settings.max_inbound_message_bytes {
             return self.on_oversized(text).await;
         }
         match Message::parse(text) {
@@ -292,7 +297,7 @@ impl Session {
     }
 
     async fn on_oversized(&mut self, text: &str) -> Option<SessionEnd> {
-        let limit = self.shared.settings.max_inbound_message_bytes;
+        let limit = self.settings.max_inbound_message_bytes;
         match inbound::oversized_command_id(text) {
             Some(id) => {
                 debug!(conn_id = self.conn_id, msg_id = %id, size = text.len(), limit, "command over the policy size limit");
@@ -320,7 +325,7 @@ impl Session {
         if let Some(suppressed) = self.decode_log.allow() {
             warn!(host = %self.entry.details.host_name, conn_id = self.conn_id, size = bytes.len(), first_bytes = %inbound::preview(bytes), %reason, suppressed, "undecodable message");
         }
-        if self.shared.settings.ignore_decoder {
+        if self.settings.ignore_decoder {
             None
         } else {
             Some(SessionEnd::Undecodable)
@@ -337,7 +342,7 @@ impl Session {
         let Some(ticket) = self.admission.try_admit() else {
             let message = format!(
                 "more than {} commands in flight and the queue is full",
-                self.shared.settings.max_concurrent_commands
+                self.settings.max_concurrent_commands
             );
             return self
                 .respond(
@@ -347,7 +352,7 @@ impl Session {
                 .await;
         };
         self.in_flight.insert(id.clone());
-        let relay = self.shared.relay.clone();
+        let relay = self.shared.relay();
         let context = CallContext {
             endpoint: self.entry.details.host_name.clone(),
             conn_id: self.conn_id,
