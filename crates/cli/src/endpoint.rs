@@ -61,9 +61,12 @@ impl EndpointArgs {
                 key: key.clone(),
             };
         } else {
-            let mut names = vec![self.public_host.clone(), "localhost".to_owned()];
-            names.push(self.listen.ip().to_string());
-            names.dedup();
+            let mut names = vec![self.public_host.clone()];
+            for name in ["localhost".to_owned(), self.listen.ip().to_string()] {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
             options.tls = TlsSource::Generate { names };
         }
         options

@@ -54,6 +54,15 @@ pub enum LoggingError {
         #[source]
         source: tracing_subscriber::filter::ParseError,
     },
+    /// The log folder could not be created.
+    #[error("failed to create the log folder {path:?}")]
+    Directory {
+        /// The log folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// A global subscriber was already installed.
     #[error("logging was already initialised")]
     AlreadyInitialised,
@@ -63,6 +72,11 @@ impl Logging {
     /// Installs the global subscriber.
     pub fn init(data_dir: &Path, level: &str, format: LogFormat) -> Result<Logging, LoggingError> {
         let directory = data_dir.join("logs");
+        // The appender lists the folder to prune old files, so it must exist.
+        std::fs::create_dir_all(&directory).map_err(|source| LoggingError::Directory {
+            path: directory.clone(),
+            source,
+        })?;
         let (service_file, service_guard) = non_blocking(&directory, "nbwss")?;
         let (audit_file, audit_guard) = non_blocking(&directory, "audit")?;
         let (filter, handle) = reload::Layer::new(log_filter(level)?);
@@ -92,9 +106,7 @@ impl Logging {
             .json()
             .with_writer(audit_file)
             .with_filter(Targets::new().with_target(AUDIT_TARGET, LevelFilter::INFO));
-        let not_audit = Targets::new()
-            .with_default(LevelFilter::TRACE)
-            .with_target(AUDIT_TARGET, LevelFilter::OFF);
+        let not_audit = frame_logger_cap().with_target(AUDIT_TARGET, LevelFilter::OFF);
         tracing_subscriber::registry()
             .with(filter)
             .with(stderr.and_then(file).with_filter(not_audit))
@@ -119,21 +131,28 @@ impl Logging {
 }
 
 /// Libraries that log whole frames or headers at `trace`, which would put
-/// tokens and `Authorization` values in the logs; they are capped at
-/// `debug` whatever `log.level` says.
+/// tokens and `Authorization` values in the logs; [`frame_logger_cap`]
+/// holds them at `debug` whatever `log.level` says.
 const FRAME_LOGGERS: [&str; 5] = ["tungstenite", "tokio_tungstenite", "h2", "hyper", "reqwest"];
 
-/// The level filter, which always lets audit events through to their layer
-/// and never lets [`FRAME_LOGGERS`] log at `trace`.
+/// The level filter from `log.level`, which always lets audit events
+/// through to their layer.
 pub fn log_filter(level: &str) -> Result<EnvFilter, LoggingError> {
-    let mut directives = format!("{level},{AUDIT_TARGET}=info");
-    for target in FRAME_LOGGERS {
-        directives.push_str(&format!(",{target}=debug"));
-    }
+    let directives = format!("{level},{AUDIT_TARGET}=info");
     EnvFilter::try_new(&directives).map_err(|source| LoggingError::Level {
         level: level.to_owned(),
         source,
     })
+}
+
+/// A per-layer filter that passes everything except `trace` events of
+/// [`FRAME_LOGGERS`], so no output layer can write a token, whatever the
+/// level filter in front of it allows.
+pub fn frame_logger_cap() -> Targets {
+    FRAME_LOGGERS.into_iter().fold(
+        Targets::new().with_default(LevelFilter::TRACE),
+        |targets, name| targets.with_target(name, LevelFilter::DEBUG),
+    )
 }
 
 fn non_blocking(

@@ -10,6 +10,9 @@ mod admin_support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use admin_support::{TestService, TlsListener, WsEndpoint, details, self_signed, wait_for};
 use reqwest::{Method, StatusCode};
@@ -25,13 +28,16 @@ fn captured() -> &'static Arc<Mutex<Vec<u8>>> {
     BUFFER.get_or_init(|| {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let writer = Arc::clone(&buffer);
-        // The service's own filter at `trace`, which caps the libraries
-        // that log whole frames and headers.
+        // The service's own filters at `trace`: the level filter, and the
+        // cap on libraries that log whole frames and headers.
         let filter = nbwss_service::logging::log_filter("trace").expect("valid level");
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
+        let output = tracing_subscriber::fmt::layer()
             .with_ansi(false)
             .with_writer(move || Capture(Arc::clone(&writer)))
+            .with_filter(nbwss_service::logging::frame_logger_cap());
+        let _ = tracing_subscriber::registry()
+            .with(filter)
+            .with(output)
             .try_init();
         buffer
     })

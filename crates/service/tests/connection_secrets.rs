@@ -10,6 +10,8 @@ mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
 
 use nbwss_protocol::Method;
 use nbwss_service::registry::ConnectionState;
@@ -55,14 +57,14 @@ impl Captured {
 async fn logs_contain_no_secrets() {
     let captured = Captured::default();
     let writer = captured.clone();
-    // The service's own filter at `trace`, which caps the libraries that
-    // log whole frames and headers.
+    // The service's own filters at `trace`: the level filter, and the cap
+    // on libraries that log whole frames and headers.
     let filter = nbwss_service::logging::log_filter("trace").expect("valid level");
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let output = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(move || writer.clone())
-        .finish();
+        .with_filter(nbwss_service::logging::frame_logger_cap());
+    let subscriber = tracing_subscriber::registry().with(filter).with(output);
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let upstream = Upstream::start().await;
