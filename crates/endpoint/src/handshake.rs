@@ -101,12 +101,21 @@ pub(crate) async fn accept(tcp: TcpStream, server: &ServerShared) -> Option<Acce
     }
 }
 
+/// Initial size of each connection's WebSocket read buffer. tungstenite
+/// 0.30 allocates it when the connection opens and zero-fills it on the
+/// first read, so it is most of an idle connection's memory: the scale test
+/// of `nbwss-bench` measured about 157 KiB per idle connection with the
+/// default of 128 KiB and 41 KiB with 16 KiB. A larger message still grows
+/// the buffer to its full size while it is read.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+
 /// Builds the WebSocket limits, which hold both a single frame and a whole
 /// message to `max_bytes`.
 pub(crate) fn websocket_config(max_bytes: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(max_bytes))
         .max_frame_size(Some(max_bytes))
+        .read_buffer_size(READ_BUFFER_BYTES)
 }
 
 /// Rejects an upgrade whose path is not the expected one with HTTP 404.
