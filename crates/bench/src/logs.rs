@@ -2,10 +2,10 @@
 //! lines through a non-blocking file writer, as `nbwss serve` writes them,
 //! and every other event at `warn` on standard error.
 //!
-//! NOTE: `nbwss_service::logging::Logging::init` is not used because its
-//! filter turns on the `debug` events of hyper, reqwest and tungstenite at
-//! every `log.level`, so the run would time log output rather than the
-//! relay.
+//! `nbwss_service::logging::Logging::init` is not used because it also
+//! writes the service log to rotating files, which would add file output
+//! the benchmark does not report on; the audit log, which every relayed
+//! command writes in production, is kept.
 
 use std::path::Path;
 
