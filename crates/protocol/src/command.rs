@@ -106,9 +106,9 @@ impl CommandRequest {
         }
     }
 
-    pub(crate) fn from_map(map: &Map<String, Value>) -> Result<CommandRequest, FieldError> {
-        let uri = value::string(map, "uri").map_err(nest)?.to_owned();
-        let method_name = value::string(map, "method").map_err(nest)?;
+    pub(crate) fn from_map(mut map: Map<String, Value>) -> Result<CommandRequest, FieldError> {
+        let uri = value::string(&map, "uri").map_err(nest)?.to_owned();
+        let method_name = value::string(&map, "method").map_err(nest)?;
         let method = Method::from_name(method_name).ok_or_else(|| {
             (
                 "payload.method".to_owned(),
@@ -123,15 +123,15 @@ impl CommandRequest {
             None | Some(Value::Null) => BTreeMap::new(),
             Some(value) => string_map(value, "payload.headers")?,
         };
-        let parameters = match map.get("parameters") {
+        let parameters = match map.remove("parameters") {
             None | Some(Value::Null) => None,
-            Some(Value::String(text)) => Some(text.clone()),
+            Some(Value::String(text)) => Some(text),
             Some(nested @ (Value::Object(_) | Value::Array(_))) => Some(nested.to_string()),
             Some(other) => {
                 return Err(nest(value::wrong_type(
                     "parameters",
                     "a string, an object or an array",
-                    other,
+                    &other,
                 )));
             }
         };
@@ -141,17 +141,6 @@ impl CommandRequest {
             headers,
             parameters,
         })
-    }
-
-    pub(crate) fn to_value(&self) -> Value {
-        let mut map = Map::new();
-        map.insert("uri".into(), Value::String(self.uri.clone()));
-        map.insert("method".into(), Value::String(self.method.as_str().into()));
-        map.insert("headers".into(), json!(self.headers));
-        if let Some(parameters) = &self.parameters {
-            map.insert("parameters".into(), Value::String(parameters.clone()));
-        }
-        Value::Object(map)
     }
 }
 
@@ -235,8 +224,8 @@ impl CommandResponse {
         }
     }
 
-    pub(crate) fn from_map(map: &Map<String, Value>) -> Result<CommandResponse, FieldError> {
-        let status = value::integer(map, "statusCode").map_err(nest)?;
+    pub(crate) fn from_map(mut map: Map<String, Value>) -> Result<CommandResponse, FieldError> {
+        let status = value::integer(&map, "statusCode").map_err(nest)?;
         let status_code = u16::try_from(status)
             .ok()
             .filter(|s| (100..=999).contains(s))
@@ -250,10 +239,10 @@ impl CommandResponse {
             None | Some(Value::Null) => BTreeMap::new(),
             Some(value) => string_map(value, "payload.headers")?,
         };
-        let body = match map.get("body") {
+        let body = match map.remove("body") {
             None | Some(Value::Null) => None,
-            Some(Value::String(text)) => Some(text.clone()),
-            Some(other) => return Err(nest(value::wrong_type("body", "a string", other))),
+            Some(Value::String(text)) => Some(text),
+            Some(other) => return Err(nest(value::wrong_type("body", "a string", &other))),
         };
         let body_base64 = match map.get("bodyEncoding") {
             None | Some(Value::Null) => false,
@@ -271,19 +260,6 @@ impl CommandResponse {
             body,
             body_base64,
         })
-    }
-
-    pub(crate) fn to_value(&self) -> Value {
-        let mut map = Map::new();
-        map.insert("statusCode".into(), json!(self.status_code));
-        map.insert("headers".into(), json!(self.headers));
-        if let Some(body) = &self.body {
-            map.insert("body".into(), Value::String(body.clone()));
-            if self.body_base64 {
-                map.insert("bodyEncoding".into(), Value::String("base64".into()));
-            }
-        }
-        Value::Object(map)
     }
 }
 

@@ -13,6 +13,7 @@
 
 pub mod command;
 pub mod details;
+mod encode;
 pub mod error_code;
 pub mod message;
 pub mod notification;

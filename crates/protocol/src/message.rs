@@ -6,7 +6,7 @@
 //! for the `type` and `subType`. [`Message::to_json`] writes exactly the
 //! documented keys. Size limits are applied by the caller before parsing.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::command::{CommandRequest, CommandResponse};
 use crate::error_code::ErrorCode;
@@ -202,7 +202,7 @@ impl Message {
 
     /// Validates an already parsed JSON value.
     pub fn from_value(value: Value) -> Result<Message, DecodeError> {
-        let Value::Object(map) = value else {
+        let Value::Object(mut map) = value else {
             return Err(DecodeError::Unanswerable {
                 reason: format!("expected a JSON object, found {}", value::type_name(&value)),
             });
@@ -238,7 +238,7 @@ impl Message {
         let time_stamp = value::integer(&map, "timeStamp")
             .map_err(|(key, problem)| header.invalid(ErrorCode::InvalidMessage, &key, &problem))?;
         let body = header
-            .read_body(map.get("payload"))
+            .read_body(map.remove("payload"))
             .map_err(|(key, problem)| header.invalid(ErrorCode::InvalidMessage, &key, &problem))?;
         Ok(Message {
             id: header.id,
@@ -249,43 +249,12 @@ impl Message {
 
     /// Serialises the message with exactly the documented keys.
     pub fn to_value(&self) -> Value {
-        json!({
-            "version": PROTOCOL_VERSION,
-            "id": self.id,
-            "type": self.body.message_type().as_str(),
-            "subType": self.body.sub_type().as_str(),
-            "timeStamp": self.time_stamp,
-            "payload": payload_value(&self.body),
-        })
+        crate::encode::to_value(self)
     }
 
     /// Serialises the message as one JSON text.
     pub fn to_json(&self) -> String {
-        self.to_value().to_string()
-    }
-}
-
-fn payload_value(body: &Body) -> Value {
-    match body {
-        Body::ConnectRequest(request) => {
-            let mut map = Map::new();
-            map.insert("token".into(), Value::String(request.token.clone()));
-            if let Some(name) = &request.server_name {
-                map.insert("serverName".into(), Value::String(name.clone()));
-            }
-            if let Some(version) = &request.service_version {
-                map.insert("serviceVersion".into(), Value::String(version.clone()));
-            }
-            if !request.capabilities.is_empty() {
-                map.insert("capabilities".into(), json!(request.capabilities));
-            }
-            Value::Object(map)
-        }
-        Body::ConnectResponse(response) => json!({ "valid": response.valid }),
-        Body::CommandRequest(request) => request.to_value(),
-        Body::CommandResponse(response) => response.to_value(),
-        Body::NotificationRequest(items) => notification::items_to_value(items),
-        Body::NotificationResponse => json!([]),
+        crate::encode::to_json(self)
     }
 }
 
@@ -325,17 +294,19 @@ impl Header {
         Ok(())
     }
 
-    fn read_body(&self, payload: Option<&Value>) -> Result<Body, FieldError> {
+    /// Reads the payload, taking ownership so large strings move instead
+    /// of being copied.
+    fn read_body(&self, payload: Option<Value>) -> Result<Body, FieldError> {
         let (Some(message_type), Some(sub_type)) = (self.message_type, self.sub_type) else {
             return Err(("type".to_owned(), "is missing".to_owned()));
         };
         match (message_type, sub_type) {
             (MessageType::Connect, SubType::Request) => {
-                read_connect_request(object_payload(payload)?).map(Body::ConnectRequest)
+                read_connect_request(&object_payload(payload)?).map(Body::ConnectRequest)
             }
             (MessageType::Connect, SubType::Response) => {
                 let map = object_payload(payload)?;
-                let valid = value::boolean(map, "valid").map_err(nest)?;
+                let valid = value::boolean(&map, "valid").map_err(nest)?;
                 Ok(Body::ConnectResponse(ConnectResponse { valid }))
             }
             (MessageType::Command, SubType::Request) => {
@@ -347,7 +318,7 @@ impl Header {
             (MessageType::Notification, SubType::Request) => {
                 let payload =
                     payload.ok_or_else(|| ("payload".to_owned(), "is missing".to_owned()))?;
-                notification::parse_items(payload)
+                notification::parse_items(&payload)
                     .map(Body::NotificationRequest)
                     .map_err(|e| ("payload".to_owned(), e.to_string()))
             }
@@ -355,7 +326,11 @@ impl Header {
                 None | Some(Value::Array(_)) | Some(Value::Object(_)) | Some(Value::Null) => {
                     Ok(Body::NotificationResponse)
                 }
-                Some(other) => Err(value::wrong_type("payload", "an array or an object", other)),
+                Some(other) => Err(value::wrong_type(
+                    "payload",
+                    "an array or an object",
+                    &other,
+                )),
             },
         }
     }
@@ -371,10 +346,10 @@ impl Header {
     }
 }
 
-fn object_payload(payload: Option<&Value>) -> Result<&Map<String, Value>, FieldError> {
+fn object_payload(payload: Option<Value>) -> Result<Map<String, Value>, FieldError> {
     match payload {
         Some(Value::Object(map)) => Ok(map),
-        Some(other) => Err(value::wrong_type("payload", "an object", other)),
+        Some(other) => Err(value::wrong_type("payload", "an object", &other)),
         None => Err(("payload".to_owned(), "is missing".to_owned())),
     }
 }

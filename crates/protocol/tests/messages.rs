@@ -373,3 +373,44 @@ fn serialises_exact_envelope() {
     assert_eq!(message.body.message_type(), MessageType::Command);
     assert_eq!(message.body.sub_type(), SubType::Request);
 }
+
+/// Each body serialises to exactly its documented payload.
+#[test]
+fn serialises_each_payload_shape() {
+    let cases = [
+        (
+            Body::ConnectRequest(ConnectRequest {
+                token: "t".into(),
+                ..Default::default()
+            }),
+            json!({"token": "t"}),
+        ),
+        (
+            Body::ConnectResponse(ConnectResponse { valid: false }),
+            json!({"valid": false}),
+        ),
+        (Body::NotificationResponse, json!([])),
+        (
+            Body::CommandRequest(CommandRequest::new(Method::Delete, "/netbackup/x")),
+            json!({"uri": "/netbackup/x", "method": "DELETE", "headers": {}}),
+        ),
+    ];
+    for (body, expected) in cases {
+        let text = Message::new(ID, body).to_json();
+        let value: Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(value["payload"], expected, "{text}");
+    }
+}
+
+/// A large body with characters that need escaping round-trips intact.
+#[test]
+fn large_escaped_body_round_trips() {
+    let body = "line \"one\"\n\u{1}tab\t\u{e9}".repeat(50_000);
+    let response = CommandResponse::from_bytes(200, Default::default(), body.clone().into_bytes());
+    let text = Message::new(ID, Body::CommandResponse(response)).to_json();
+    let parsed = Message::parse(&text).expect("valid");
+    let Body::CommandResponse(parsed) = parsed.body else {
+        panic!("not a command response")
+    };
+    assert_eq!(parsed.body.as_deref(), Some(body.as_str()));
+}
