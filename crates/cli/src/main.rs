@@ -18,6 +18,7 @@ mod servers;
 mod sim;
 mod status;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,6 +78,7 @@ fn init_console_logging(default_level: &str) {
     // Only fails when a subscriber is already installed, which is harmless.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -160,6 +160,19 @@ fn read_items(args: &NotifyArgs) -> anyhow::Result<Value> {
 
 fn job_record(args: &NotifyArgs) -> anyhow::Result<Value> {
     let job = &args.job;
+    report_missing(
+        "JOB",
+        &[
+            ("--job-id", job.job_id.is_none()),
+            ("--job-type", job.job_type.is_none()),
+            ("--state", job.state.is_none()),
+            ("--status", job.status.is_none()),
+            ("--start-time", job.start_time.is_none()),
+            ("--policy-type", job.policy_type.is_none()),
+            ("--schedule-type", job.schedule_type.is_none()),
+            ("--client-name", args.client_name.is_none()),
+        ],
+    )?;
     let job_id = required(job.job_id, "--job-id", "JOB")?;
     Ok(json!({
         "jobId": job_id,
@@ -177,6 +190,17 @@ fn job_record(args: &NotifyArgs) -> anyhow::Result<Value> {
 
 fn image_record(args: &NotifyArgs) -> anyhow::Result<Value> {
     let image = &args.image;
+    report_missing(
+        "IMAGE",
+        &[
+            ("--backup-id", image.backup_id.is_none()),
+            ("--client-name", args.client_name.is_none()),
+            ("--client-type", image.client_type.is_none()),
+            ("--backup-time", image.backup_time.is_none()),
+            ("--created-time", image.created_time.is_none()),
+            ("--operation-id", image.operation_id.is_none()),
+        ],
+    )?;
     Ok(json!({
         "backupId": required(image.backup_id.clone(), "--backup-id", "IMAGE")?,
         "clientName": required(args.client_name.clone(), "--client-name", "IMAGE")?,
@@ -185,6 +209,26 @@ fn image_record(args: &NotifyArgs) -> anyhow::Result<Value> {
         "createdTime": required(image.created_time, "--created-time", "IMAGE")?,
         "operationId": required(image.operation_id.clone(), "--operation-id", "IMAGE")?,
     }))
+}
+
+/// Names every missing flag at once, so one run shows all that is needed.
+fn report_missing(object: &str, flags: &[(&str, bool)]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = flags
+        .iter()
+        .filter(|(_, absent)| *absent)
+        .map(|(flag, _)| *flag)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow!(UsageError(format!(
+        "{} required with --object {object}",
+        if missing.len() == 1 {
+            format!("{} is", missing[0])
+        } else {
+            format!("{} are", missing.join(", "))
+        }
+    ))))
 }
 
 fn required<T>(value: Option<T>, flag: &str, object: &str) -> anyhow::Result<T> {

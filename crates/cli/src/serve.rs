@@ -63,7 +63,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         })),
     };
     let service = Service::start(config, options).await?;
-    info!(data_dir = %args.dirs.data_dir.display(), "service started");
+    let properties = args
+        .dirs
+        .config_dir
+        .join(nbwss_service::config::PROPERTIES_FILE);
+    if !properties.exists() {
+        tracing::warn!(path = %properties.display(), "no properties file; using defaults and --set values");
+    }
+    info!(
+        config = %properties.display(),
+        data_dir = %args.dirs.data_dir.display(),
+        admin = %service.admin_addr(),
+        "service started"
+    );
     run_until_stop_signal(&service).await?;
     info!("shutting down");
     service.stop().await;

@@ -119,11 +119,19 @@ fn rejects_missing_flag_as_usage_error() {
     let install = Install::new();
     let output = install.notify(&["--object", "JOB", "--job-id", "1"], None);
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("--job-type"),
-        "{}",
-        stderr(&output)
-    );
+    let message = stderr(&output);
+    for flag in [
+        "--job-type",
+        "--state",
+        "--status",
+        "--start-time",
+        "--policy-type",
+        "--schedule-type",
+        "--client-name",
+    ] {
+        assert!(message.contains(flag), "{flag}: {message}");
+    }
+    assert!(!message.contains("--job-id,"), "{message}");
 }
 
 /// An invalid item in a file is a usage error naming its index and key,

@@ -7,6 +7,7 @@
 //! can change while the service runs. What gets logged is decided by the
 //! modules that emit events; no event carries a token or header value.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use tracing::level_filters::LevelFilter;
@@ -87,7 +88,10 @@ impl Logging {
                 .with_writer(std::io::stderr)
                 .boxed()
         } else {
+            // Colour only on a terminal, so journald and redirected output
+            // get plain text.
             tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
                 .with_writer(std::io::stderr)
                 .boxed()
         };

@@ -97,6 +97,9 @@ impl Service {
     /// Opens the store and starts connecting to every activated endpoint.
     pub async fn start(config: Config, options: ServiceOptions) -> Result<Service, StartError> {
         nbwss_tls::install_default_provider();
+        // The relay checks the upstream URL and CA file, so a mistake there
+        // stops start-up before anything is written to the data directory.
+        let relay = Relay::new(relay_settings(&config))?;
         let store = Store::open(&options.data_dir).map_err(|source| StartError::Store {
             path: options.data_dir.clone(),
             source,
@@ -114,7 +117,6 @@ impl Service {
                 source,
             })?;
         let admin_listener = AdminServer::bind(config.admin_listen).await?;
-        let relay = Relay::new(relay_settings(&config))?;
         let roots = nbwss_tls::root_store(None, true)?;
         let settings = ConnectionSettings::from_config(
             &config,

@@ -122,7 +122,11 @@ async fn add_rejects_wrong_fingerprint() {
         "CERTIFICATE_NOT_TRUSTED",
     );
     assert!(
-        message.contains("no accepted fingerprint matches"),
+        message.contains(&format!("the accepted fingerprint {other} does not match")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&listener.cert.fingerprint.to_string()),
         "{message}"
     );
     service.stop().await;

@@ -199,7 +199,11 @@ fn decide_pin(
         problems.push("the chain is not trusted for this host".to_owned());
     }
     if !accepted.is_empty() {
-        problems.push("no accepted fingerprint matches it".to_owned());
+        let given: Vec<String> = accepted.iter().map(ToString::to_string).collect();
+        problems.push(format!(
+            "the accepted fingerprint {} does not match the certificate's fingerprint {leaf}",
+            given.join(", ")
+        ));
     }
     Err(ApiError::CertificateNotTrusted {
         host: details.host_name.clone(),

@@ -177,6 +177,21 @@ impl<'a> Reader<'a> {
         if input.text.is_empty() {
             return Err(input.invalid(expected));
         }
+        // EnvFilter reads a bare word as a target name, so a mistyped level
+        // such as `verbose` would silently log nothing.
+        const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+        let bare_non_level = input.text.split(',').map(str::trim).any(|directive| {
+            !directive.is_empty()
+                && !directive.contains(['=', '[', ':'])
+                && !LEVELS
+                    .iter()
+                    .any(|level| directive.eq_ignore_ascii_case(level))
+        });
+        if bare_non_level {
+            return Err(input.invalid(
+                "levels trace, debug, info, warn, error or off, alone or as target=level",
+            ));
+        }
         match EnvFilter::try_new(input.text) {
             Ok(_) => Ok(input.text.to_owned()),
             Err(source) => Err(input.invalid_because(expected, Box::new(source))),

@@ -64,6 +64,11 @@ pub(crate) async fn run(shared: Arc<Shared>, group: String) {
             }
             None => backoff.next_delay(),
         };
+        // Nothing left to connect to, such as after the last endpoint of
+        // the group was removed: end quietly.
+        if self::candidates(&shared, &group).is_empty() {
+            return;
+        }
         if connected || failure_log.allow().is_some() {
             info!(%group, attempt = backoff.failures() + 1, delay_ms = delay.as_millis() as u64, "reconnect scheduled");
         } else {

@@ -75,7 +75,7 @@ impl SessionEnd {
             SessionEnd::KeepAliveTimeout => Some((CloseCode::Away, "keep-alive timed out")),
             SessionEnd::TooLarge => Some((CloseCode::Size, "message over the size limit")),
             SessionEnd::Undecodable => Some((CloseCode::Invalid, "undecodable message")),
-            SessionEnd::Deactivated => Some((CloseCode::Normal, "endpoint deactivated")),
+            SessionEnd::Deactivated => Some((CloseCode::Normal, "endpoint removed or deactivated")),
             SessionEnd::Shutdown => Some((CloseCode::Normal, "service shutting down")),
         }
     }

@@ -78,7 +78,7 @@ pub enum RelayError {
     },
 
     /// The upstream CA file could not be loaded.
-    #[error("failed to load the upstream CA file {path:?}")]
+    #[error("failed to load command.upstreamCaFile {path:?}")]
     CaFile {
         /// The configured CA file.
         path: PathBuf,

@@ -254,6 +254,21 @@ fn rejects_bad_log_filters() {
     );
 }
 
+/// A bare word that is not a level, which `EnvFilter` would read as a
+/// target and so log nothing, is rejected with the accepted levels.
+#[test]
+fn rejects_bare_word_log_level() {
+    for value in ["verbose", "info,loud"] {
+        let message = error_message(&[("log.level", value)]);
+        assert!(
+            message.contains("trace, debug, info, warn, error or off"),
+            "{value}: {message}"
+        );
+    }
+    let config = config_from(&[("log.level", "WARN")]);
+    assert_eq!(config.log_level, "WARN");
+}
+
 /// `log.format` accepts `text` and `json` in any case and rejects others.
 #[test]
 fn reads_log_format() {
