@@ -171,6 +171,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             service.admin_addr(),
             data_dir.join("admin.key").display()
         );
+        println!(
+            "  try:               nbwss status --data-dir {}",
+            data_dir.display()
+        );
         tokio::signal::ctrl_c()
             .await
             .context("failed to watch Ctrl-C")?;

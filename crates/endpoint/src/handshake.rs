@@ -214,7 +214,10 @@ async fn authenticate(
             connect: request,
         });
     }
-    tracing::info!(server_name = ?request.server_name, "CONNECT rejected: token not accepted");
+    tracing::info!(
+        server_name = request.server_name.as_deref().unwrap_or(""),
+        "CONNECT rejected: token not accepted"
+    );
     let frame = closing::frame(POLICY_VIOLATION, "token rejected");
     closing::close_and_drain(ws, frame, Framing::Intact, close_timeout).await;
     None

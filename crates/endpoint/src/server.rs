@@ -251,7 +251,10 @@ async fn serve(tcp: TcpStream, peer: SocketAddr, conn_id: u64, shared: Arc<Serve
         queue_full_reported: AtomicBool::new(false),
     };
     shared.registry().insert(conn_id, server.clone());
-    tracing::info!(server_name = ?server.server_name(), "backup server connected");
+    tracing::info!(
+        server_name = server.server_name().unwrap_or(""),
+        "backup server connected"
+    );
     let _ = shared.events.send(Event::Connected(server.clone()));
 
     let reason = connection::run(ws, &server, outbound_rx, &env).await;
