@@ -92,6 +92,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         group_id: "demo".to_owned(),
         priority: 0,
         details_out: Some(details_file.clone()),
+        max_message_bytes: crate::endpoint::DEFAULT_MAX_MESSAGE_BYTES,
     };
     let endpoint = crate::endpoint::start(&endpoint_args)
         .await

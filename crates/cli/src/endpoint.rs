@@ -43,7 +43,15 @@ pub struct EndpointArgs {
     /// Write the endpoint details JSON here, for `nbwss servers add --file`.
     #[arg(long)]
     pub details_out: Option<PathBuf>,
+    /// Largest message accepted from a backup server, in bytes. The default
+    /// holds a 64 MiB response body (the service's command.maxResponseBytes)
+    /// after base64 and JSON escaping.
+    #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
+    pub max_message_bytes: usize,
 }
+
+/// 96 MiB: a 64 MiB body grows by a third as base64.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 96 * 1024 * 1024;
 
 impl EndpointArgs {
     /// The library's options for these arguments.
@@ -55,6 +63,7 @@ impl EndpointArgs {
         options.group_id = self.group_id.clone();
         options.priority = self.priority;
         options.details_file = self.details_out.clone();
+        options.endpoint.max_inbound_message_bytes = self.max_message_bytes;
         if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
             options.tls = TlsSource::Files {
                 cert: cert.clone(),

@@ -275,3 +275,54 @@ async fn two_hundred_backup_servers_on_one_endpoint() {
     }
     endpoint.shutdown().await;
 }
+
+fn job_item(client_name: &str) -> serde_json::Value {
+    json!([{"notificationType": "INFO", "object": "JOB", "data": [{
+        "jobId": 8, "parentJobId": 8, "jobType": "BACKUP", "state": "DONE", "status": 0,
+        "startTime": 1_764_858_000, "policyName": "p", "policyType": "VMWARE",
+        "scheduleType": "ST_FULL", "clientName": client_name}]}])
+}
+
+/// Items that together exceed the endpoint's 2 MiB inbound limit go out in
+/// several batches, all acknowledged, and an item too large for any batch
+/// is rejected at ingest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_items_are_split_across_batches() {
+    let upstream = start_upstream().await;
+    let (endpoint, cert) = start_endpoint("127.0.0.1:0").await;
+    let mut notifications = endpoint.notifications().expect("first taker");
+    let (service, _data) = start_service(&upstream).await;
+    register(&service, &endpoint, cert.fingerprint, "g1", TOKEN);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while service.registry.live("g1.cloud.test").state != ConnectionState::Connected {
+        assert!(tokio::time::Instant::now() < deadline, "never connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let oversized = service
+        .notifier()
+        .ingest(job_item(&"x".repeat(1_100_000)))
+        .await;
+    assert!(oversized.is_err(), "an item over 1 MiB was accepted");
+
+    let big = "y".repeat(900_000);
+    for client in [big.as_str(), big.as_str(), "small"] {
+        service
+            .notifier()
+            .ingest(job_item(client))
+            .await
+            .expect("stored");
+    }
+    let mut received = 0;
+    while received < 3 {
+        let notification = tokio::time::timeout(WAIT, notifications.recv())
+            .await
+            .expect("notification in time")
+            .expect("stream open");
+        received += notification.items.len();
+        notification.ack().expect("acknowledged");
+    }
+    assert_eq!(received, 3);
+    service.stop().await;
+    endpoint.shutdown().await;
+}

@@ -16,6 +16,9 @@ use crate::value;
 /// The largest token accepted, in bytes of UTF-8.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
+/// The longest group id accepted, in bytes of UTF-8.
+pub const MAX_GROUP_ID_BYTES: usize = 256;
+
 /// One endpoint's registration details.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -126,6 +129,18 @@ fn parse_entry(entry: &Value, options: DetailsOptions) -> Result<EndpointDetails
     let group_id = value::string(map, "groupId")?;
     if group_id.trim().is_empty() {
         return Err(("groupId".to_owned(), "must not be empty".to_owned()));
+    }
+    if group_id.chars().any(char::is_control) {
+        return Err((
+            "groupId".to_owned(),
+            "must not contain control characters".to_owned(),
+        ));
+    }
+    if group_id.len() > MAX_GROUP_ID_BYTES {
+        return Err((
+            "groupId".to_owned(),
+            format!("is longer than {MAX_GROUP_ID_BYTES} bytes"),
+        ));
     }
     let priority = read_priority(map)?;
     let token = read_token(map)?;

@@ -29,16 +29,23 @@ pub struct HeaderRejected {
     pub reason: String,
 }
 
-/// How many rounds of percent-decoding are checked, so that double-encoded
-/// `..` segments are caught too.
-const DECODE_ROUNDS: usize = 3;
+/// How many rounds of percent-decoding are undone before a path that still
+/// decodes further is rejected as too deeply encoded.
+const DECODE_ROUNDS: usize = 4;
+
+/// The longest `uri` relayed, in bytes; longer ones are rejected before any
+/// upstream call.
+pub const MAX_URI_BYTES: usize = 32 * 1024;
 
 /// Checks `uri` against the relay rules and the allowed path prefixes.
 pub fn check_uri(uri: &str, allowed_prefixes: &[String]) -> Result<(), UriRejected> {
     let reject = |reason: &str| UriRejected {
-        uri: uri.to_owned(),
+        uri: uri.chars().take(256).collect(),
         reason: reason.to_owned(),
     };
+    if uri.len() > MAX_URI_BYTES {
+        return Err(reject(&format!("is longer than {MAX_URI_BYTES} bytes")));
+    }
     if !uri.starts_with('/') {
         return Err(reject("must start with \"/\""));
     }
@@ -79,13 +86,16 @@ pub fn check_uri(uri: &str, allowed_prefixes: &[String]) -> Result<(), UriReject
     Ok(())
 }
 
+/// Whether a path segment means "parent", also with a `;` parameter as
+/// Java servlet containers read `..;x`.
+fn is_parent_segment(segment: &[u8]) -> bool {
+    segment.split(|b| *b == b';').next() == Some(b"..".as_slice())
+}
+
 fn check_decoded_path(path: &str) -> Result<(), String> {
     let mut current = path.as_bytes().to_vec();
-    for _ in 0..DECODE_ROUNDS {
-        if current
-            .split(|b| *b == b'/')
-            .any(|segment| segment == b"..")
-        {
+    for round in 0..=DECODE_ROUNDS {
+        if current.split(|b| *b == b'/').any(is_parent_segment) {
             return Err("must not contain a \"..\" path segment".to_owned());
         }
         if current.iter().any(|b| b.is_ascii_control()) {
@@ -96,13 +106,21 @@ fn check_decoded_path(path: &str) -> Result<(), String> {
         if current.contains(&b'\\') {
             return Err("must not contain a backslash, also when percent-encoded".to_owned());
         }
+        if std::str::from_utf8(&current).is_err() {
+            return Err("must percent-encode valid UTF-8 only".to_owned());
+        }
         let decoded = percent_decode(&current);
         if decoded == current {
+            return Ok(());
+        }
+        if round == DECODE_ROUNDS {
             break;
         }
         current = decoded;
     }
-    Ok(())
+    Err(format!(
+        "is percent-encoded more than {DECODE_ROUNDS} times over"
+    ))
 }
 
 fn percent_decode(input: &[u8]) -> Vec<u8> {

@@ -135,3 +135,16 @@ fn parses_url_parts() {
     assert!(WsUrl::parse("wss://h.example:0/", DetailsOptions::default()).is_err());
     assert!(WsUrl::parse("wss://user@h.example/", DetailsOptions::default()).is_err());
 }
+
+/// A group id with a line break or escape sequence is rejected, so it
+/// cannot forge log lines or terminal output.
+#[test]
+fn rejects_group_id_with_control_characters() {
+    for bad in ["g1\nforged line", "g1\u{1b}[31m"] {
+        let mut value = entry();
+        value["groupId"] = json!(bad);
+        let (key, message) = problem(value);
+        assert_eq!(key, "groupId");
+        assert!(message.contains("control characters"), "{message}");
+    }
+}

@@ -43,6 +43,12 @@ fn rejects_each_rule() {
         ("/admin/jobs", "allowed prefixes"),
         ("/netbackupx/jobs", "allowed prefixes"),
         ("/netbackup/a#frag", "fragment"),
+        ("/netbackup/..;/secret", "\"..\""),
+        ("/netbackup/%2e%2e;/secret", "\"..\""),
+        ("/netbackup/..%3b/secret", "\"..\""),
+        ("/netbackup/%25252e%25252e/secret", "\"..\""),
+        ("/netbackup/%2525252525252e", "percent-encoded more than"),
+        ("/netbackup/%c0%ae%c0%ae/secret", "valid UTF-8"),
     ];
     for (uri, reason) in cases {
         let error = check_uri(uri, &prefixes()).expect_err(uri);
@@ -98,4 +104,19 @@ fn rejects_invalid_headers() {
         assert_eq!(error.name, name);
         assert!(!error.to_string().contains("Injected"), "{error}");
     }
+}
+
+/// Percent-encoded UTF-8 such as an accented name is accepted.
+#[test]
+fn accepts_encoded_utf8() {
+    assert_eq!(check_uri("/netbackup/vm/caf%C3%A9", &prefixes()), Ok(()));
+}
+
+/// A uri over the length limit is rejected before anything else.
+#[test]
+fn rejects_overlong_uri() {
+    let uri = format!("/netbackup/{}", "a".repeat(40 * 1024));
+    let error = check_uri(&uri, &prefixes()).expect_err("too long");
+    assert!(error.reason.contains("longer than"), "{}", error.reason);
+    assert!(error.uri.len() <= 256);
 }

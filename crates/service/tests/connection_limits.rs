@@ -148,3 +148,34 @@ async fn invalid_utf8_closes_even_when_ignored() {
     let _again = connected.peer.next_conn().await;
     wait_for_state(&connected.service, HOST, ConnectionState::Connected).await;
 }
+
+/// An endpoint that sends commands but stops reading their responses does
+/// not stall the connection: it is closed, and stopping the service does
+/// not wait on it.
+#[tokio::test]
+async fn endpoint_that_stops_reading_is_disconnected() {
+    let connected = connect(&[
+        ("keepAlive.scheduledRate", "1"),
+        ("keepAlive.maxPongMissAllowed", "2"),
+    ])
+    .await;
+    let first = connected.service.registry.live(HOST).conn_id;
+    connected.conn.stop_reading();
+    // More responses than the service queues for one connection.
+    for _ in 0..1300 {
+        let request = request(nbwss_protocol::Method::Get, "/netbackup/large/65536");
+        connected
+            .conn
+            .send_command(&support::peer::new_id(), request);
+    }
+    wait_for_live(
+        &connected.service,
+        HOST,
+        "the stalled connection ended",
+        |live| live.state != ConnectionState::Connected || live.conn_id != first,
+    )
+    .await;
+    let stopped =
+        tokio::time::timeout(std::time::Duration::from_secs(30), connected.service.stop()).await;
+    assert!(stopped.is_ok(), "stop waited on the stalled endpoint");
+}

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::SinkExt;
@@ -65,6 +66,8 @@ pub enum SessionEnd {
     Deactivated,
     /// The service is stopping (closed with 1000).
     Shutdown,
+    /// The endpoint stopped reading: the send queue filled up.
+    NotReading,
 }
 
 impl SessionEnd {
@@ -77,6 +80,7 @@ impl SessionEnd {
             SessionEnd::Undecodable => Some((CloseCode::Invalid, "undecodable message")),
             SessionEnd::Deactivated => Some((CloseCode::Normal, "endpoint removed or deactivated")),
             SessionEnd::Shutdown => Some((CloseCode::Normal, "service shutting down")),
+            SessionEnd::NotReading => Some((CloseCode::Away, "endpoint not reading")),
         }
     }
 
@@ -102,6 +106,9 @@ impl std::fmt::Display for SessionEnd {
             SessionEnd::Undecodable => f.write_str("undecodable message"),
             SessionEnd::Deactivated => f.write_str("endpoint removed or deactivated"),
             SessionEnd::Shutdown => f.write_str("service shutting down"),
+            SessionEnd::NotReading => {
+                f.write_str("the endpoint stopped reading: the send queue is full")
+            }
         }
     }
 }
@@ -123,6 +130,10 @@ struct Session {
     admission: Admission,
     missed_pongs: u32,
     decode_log: LogLimiter,
+    /// Bytes of messages queued for the writer, estimated.
+    queued_bytes: Arc<AtomicUsize>,
+    /// Set when the queue is full, which ends the session.
+    stalled: Option<SessionEnd>,
 }
 
 /// Serves `socket` until it ends, and returns why.
@@ -135,7 +146,8 @@ pub(crate) async fn run(
     let settings = shared.settings();
     let (sink, mut stream) = socket.split();
     let (outbound, outbound_queue) = mpsc::channel(OUTBOUND_QUEUE);
-    let writer = tokio::spawn(write_loop(sink, outbound_queue));
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    let writer = tokio::spawn(write_loop(sink, outbound_queue, queued_bytes.clone()));
     let (handle, acks) = SessionHandle::new(
         conn_id,
         entry.details.host_name.clone(),
@@ -155,6 +167,8 @@ pub(crate) async fn run(
         in_flight: HashSet::new(),
         missed_pongs: 0,
         decode_log: LogLimiter::new(Duration::from_secs(10)),
+        queued_bytes,
+        stalled: None,
     };
     let rate = settings.keep_alive_rate;
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + rate, rate);
@@ -168,6 +182,9 @@ pub(crate) async fn run(
     tokio::pin!(stopping);
 
     let end = loop {
+        if let Some(end) = session.stalled.take() {
+            break end;
+        }
         tokio::select! {
             _ = &mut stopping => break SessionEnd::Shutdown,
             _ = registry.changed() => {
@@ -209,9 +226,7 @@ impl Session {
             return Some(SessionEnd::KeepAliveTimeout);
         }
         self.missed_pongs += 1;
-        if self.outbound.send(Outbound::Ping).await.is_err() {
-            return Some(SessionEnd::Failed("writer stopped".into()));
-        }
+        self.enqueue(Outbound::Ping);
         None
     }
 
@@ -374,9 +389,30 @@ impl Session {
         self.respond(id, response).await;
     }
 
-    async fn respond(&self, id: String, response: CommandResponse) {
+    async fn respond(&mut self, id: String, response: CommandResponse) {
         let message = Message::new(id, Body::CommandResponse(response));
-        let _ = self.outbound.send(Outbound::Message(message)).await;
+        self.enqueue(Outbound::Message(message));
+    }
+
+    /// Queues an item for the writer without waiting, so a peer that stops
+    /// reading cannot stall keep-alive, registry changes or shutdown. A full
+    /// queue, by count or by [`OUTBOUND_BYTES`], ends the session.
+    fn enqueue(&mut self, item: Outbound) {
+        let size = item.approx_bytes();
+        let queued = self.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        let over_bytes = queued > 0 && queued + size > OUTBOUND_BYTES;
+        let sent = if over_bytes {
+            Err(mpsc::error::TrySendError::Full(item))
+        } else {
+            self.outbound.try_send(item)
+        };
+        if let Err(error) = sent {
+            release(&self.queued_bytes, size);
+            self.stalled.get_or_insert(match error {
+                mpsc::error::TrySendError::Full(_) => SessionEnd::NotReading,
+                mpsc::error::TrySendError::Closed(_) => SessionEnd::Failed("writer stopped".into()),
+            });
+        }
     }
 
     async fn finish(mut self, end: &SessionEnd, writer: tokio::task::JoinHandle<()>) {
@@ -385,10 +421,11 @@ impl Session {
             .withdraw(&self.entry.details.group_id, self.conn_id);
         self.commands.abort_all();
         if let Some((code, reason)) = end.close_frame() {
+            // A full queue means the peer is not reading; the writer is
+            // then abandoned after the grace period below.
             let _ = self
                 .outbound
-                .send(Outbound::Close(code, reason.to_owned()))
-                .await;
+                .try_send(Outbound::Close(code, reason.to_owned()));
         }
         drop(self.outbound);
         let abort = writer.abort_handle();
@@ -420,12 +457,52 @@ impl Drop for InFlight {
 
 type Sink = SplitSink<Socket, tungstenite::Message>;
 
+/// The most bytes of messages queued for one connection's writer before the
+/// endpoint counts as not reading; one message of any size is always let
+/// through when the queue is empty.
+const OUTBOUND_BYTES: usize = 128 * 1024 * 1024;
+
+/// Subtracts `size` from the queued bytes, never below zero: notifications
+/// queued through a [`SessionHandle`] are not counted when added.
+fn release(queued_bytes: &AtomicUsize, size: usize) {
+    let _ = queued_bytes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bytes| {
+        Some(bytes.saturating_sub(size))
+    });
+}
+
+impl Outbound {
+    /// An estimate of the item's size on the wire, from its large fields.
+    fn approx_bytes(&self) -> usize {
+        const ENVELOPE: usize = 256;
+        match self {
+            Outbound::Message(message) => {
+                ENVELOPE
+                    + match &message.body {
+                        Body::CommandResponse(response) => {
+                            response.body.as_ref().map_or(0, String::len)
+                        }
+                        Body::CommandRequest(request) => {
+                            request.parameters.as_ref().map_or(0, String::len)
+                        }
+                        _ => 0,
+                    }
+            }
+            Outbound::Ping | Outbound::Close(..) => ENVELOPE,
+        }
+    }
+}
+
 /// Sends queued items, flushing once the queue is drained, until a close
 /// frame is sent or every sender is gone.
-async fn write_loop(mut sink: Sink, mut queue: mpsc::Receiver<Outbound>) {
+async fn write_loop(
+    mut sink: Sink,
+    mut queue: mpsc::Receiver<Outbound>,
+    queued_bytes: Arc<AtomicUsize>,
+) {
     while let Some(item) = queue.recv().await {
         let mut next = Some(item);
         while let Some(item) = next.take() {
+            release(&queued_bytes, item.approx_bytes());
             let (frame, last) = match item {
                 Outbound::Message(message) => {
                     (tungstenite::Message::text(message.to_json()), false)

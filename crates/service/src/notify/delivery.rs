@@ -138,7 +138,8 @@ impl Group {
         }
     }
 
-    /// Returns the pending batch, or begins one from the oldest items;
+    /// Returns the pending batch, or begins one from the oldest items, at
+    /// most `notification.maxBatch` of them and [`MAX_BATCH_BYTES`] in all;
     /// `None` when the outbox is empty.
     async fn next_batch(&self) -> Result<Option<Batch>, StoreError> {
         let group = self.name.clone();
@@ -151,7 +152,7 @@ impl Group {
             if items.is_empty() {
                 return Ok(None);
             }
-            let seqs: Vec<u64> = items.iter().map(|(seq, _)| *seq).collect();
+            let seqs = seqs_within(&items, MAX_BATCH_BYTES);
             let id = uuid::Uuid::new_v4().to_string().to_uppercase();
             store.begin_batch(&group, &id, &seqs).map(Some)
         })
@@ -306,5 +307,41 @@ impl Group {
             _ = self.stop.cancelled() => Outcome::Stopped,
             _ = sessions.changed() => Outcome::SessionChanged,
         }
+    }
+}
+
+/// The largest NOTIFICATION REQUEST payload built, in bytes of JSON, so a
+/// batch stays under the 2 MiB inbound limit that NBWSS endpoints apply.
+pub(crate) const MAX_BATCH_BYTES: usize = 1536 * 1024;
+
+/// The seqs of the leading items that fit in `limit` bytes; always at least
+/// one, since ingest keeps every item under the limit.
+fn seqs_within(items: &[(u64, serde_json::Value)], limit: usize) -> Vec<u64> {
+    let mut total = 0;
+    let mut seqs = Vec::new();
+    for (seq, item) in items {
+        let size = item.to_string().len() + 1;
+        if !seqs.is_empty() && total + size > limit {
+            break;
+        }
+        total += size;
+        seqs.push(*seq);
+    }
+    seqs
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// A batch stops before the item that would take it over the limit.
+    #[test]
+    fn batch_stops_at_byte_limit() {
+        let item = serde_json::json!({"text": "x".repeat(100)});
+        let items: Vec<(u64, serde_json::Value)> =
+            (1..=10).map(|seq| (seq, item.clone())).collect();
+        let one = item.to_string().len() + 1;
+        assert_eq!(seqs_within(&items, one * 3), vec![1, 2, 3]);
+        assert_eq!(seqs_within(&items, 1), vec![1]);
     }
 }

@@ -59,6 +59,10 @@ const ENQUEUED_HELP: &str = "Notification items stored in group outboxes, by sou
 ///
 /// Items are stored as normalised JSON (exactly the documented keys), so
 /// what is sent later does not depend on the submitter's key order.
+/// The largest item accepted, in bytes of JSON, so that every item fits in
+/// a NOTIFICATION REQUEST under the endpoints' 2 MiB inbound limit.
+pub const MAX_ITEM_BYTES: usize = 1024 * 1024;
+
 pub(super) async fn ingest(
     shared: &Arc<Shared>,
     items: Value,
@@ -68,6 +72,21 @@ pub(super) async fn ingest(
         IngestError::Invalid(error)
     })?;
     let values: Vec<Value> = parsed.iter().map(NotificationItem::to_value).collect();
+    if let Some((index, size)) = values
+        .iter()
+        .map(|value| value.to_string().len())
+        .enumerate()
+        .find(|(_, size)| *size > MAX_ITEM_BYTES)
+    {
+        reject("too_large");
+        return Err(IngestError::Invalid(ItemError {
+            index,
+            key: "item".to_owned(),
+            problem: format!(
+                "is {size} bytes of JSON; at most {MAX_ITEM_BYTES} bytes fit in one notification"
+            ),
+        }));
+    }
     let groups = shared.activated_groups();
     if groups.is_empty() {
         reject("no_groups");
