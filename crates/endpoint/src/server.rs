@@ -226,6 +226,10 @@ async fn serve(tcp: TcpStream, peer: SocketAddr, conn_id: u64, shared: Arc<Serve
     let Some(notifications) = shared.notification_sender() else {
         return;
     };
+    // TODO: this queue has no bound in count or bytes, so a backup server
+    // that stops reading while resending acknowledged notification ids
+    // grows it until the connection closes; bound it like the service's
+    // session queue and close the connection when it fills.
     let (outbound, outbound_rx) = mpsc::unbounded_channel();
     let server = BackupServer {
         shared: Arc::new(ConnectionShared {
