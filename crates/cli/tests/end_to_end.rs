@@ -235,7 +235,7 @@ async fn backup_server_reconnects_after_endpoint_restart() {
 }
 
 /// 200 backup servers connect to one endpoint server at once and each
-/// answers a command.
+/// relays a command.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_backup_servers_on_one_endpoint() {
     const SERVERS: usize = 200;

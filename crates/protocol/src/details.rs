@@ -16,7 +16,7 @@ use crate::value;
 /// The largest token accepted, in bytes of UTF-8.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-/// The longest group id accepted, in bytes of UTF-8.
+/// Maximum length of a group id, in bytes of UTF-8.
 pub const MAX_GROUP_ID_BYTES: usize = 256;
 
 /// One endpoint's registration details.

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-/// A `uri` that breaks a rule, answered with 403 `URI_REJECTED`.
+/// A `uri` that breaks a rule, rejected with 403 `URI_REJECTED`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("uri {uri:?} rejected: {reason}")]
 pub struct UriRejected {
@@ -19,7 +19,7 @@ pub struct UriRejected {
     pub reason: String,
 }
 
-/// A header that breaks a rule, answered with 400 `HEADER_REJECTED`.
+/// A header that breaks a rule, rejected with 400 `HEADER_REJECTED`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("header {name:?} rejected: {reason}")]
 pub struct HeaderRejected {

@@ -457,8 +457,8 @@ impl Drop for InFlight {
 
 type Sink = SplitSink<Socket, tungstenite::Message>;
 
-/// The most bytes of messages queued for one connection's writer before the
-/// endpoint counts as not reading; one message of any size is always let
+/// Maximum bytes of messages queued for one connection's writer before the
+/// endpoint counts as not reading. One message of any size is always let
 /// through when the queue is empty.
 const OUTBOUND_BYTES: usize = 128 * 1024 * 1024;
 
