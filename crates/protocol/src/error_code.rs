@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-/// Why the service answered a COMMAND itself instead of relaying it.
+/// Reason the service generated a COMMAND RESPONSE itself instead of
+/// relaying the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// The envelope or payload does not match the protocol.

@@ -50,9 +50,9 @@ impl MessageType {
 /// The `subType` of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SubType {
-    /// Sent by whoever starts an exchange.
+    /// Sent by the side that starts an exchange.
     Request,
-    /// The answer, carrying the request's `id`.
+    /// The reply, carrying the request's `id`.
     Response,
 }
 
@@ -264,7 +264,8 @@ fn unanswerable<T>(reason: &str) -> Result<T, DecodeError> {
     })
 }
 
-/// The parts of the envelope read so far, so errors can say what they could.
+/// The parts of the envelope read so far, so errors can name the message's
+/// id, type and subType even when a later key is invalid.
 struct Header {
     id: String,
     message_type: Option<MessageType>,

@@ -187,11 +187,6 @@ pub fn parse_items(value: &Value) -> Result<Vec<NotificationItem>, ItemError> {
         .collect()
 }
 
-/// Serialises items as a NOTIFICATION REQUEST payload.
-pub fn items_to_value(items: &[NotificationItem]) -> Value {
-    Value::Array(items.iter().map(NotificationItem::to_value).collect())
-}
-
 fn parse_item(value: &Value) -> Result<NotificationItem, FieldError> {
     let Value::Object(map) = value else {
         return Err((

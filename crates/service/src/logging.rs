@@ -136,7 +136,7 @@ impl Logging {
 
 /// Libraries that log whole frames or headers at `trace`, which would put
 /// tokens and `Authorization` values in the logs; [`frame_logger_cap`]
-/// holds them at `debug` whatever `log.level` says.
+/// caps them at `debug` whatever `log.level` says.
 const FRAME_LOGGERS: [&str; 5] = ["tungstenite", "tokio_tungstenite", "h2", "hyper", "reqwest"];
 
 /// The level filter from `log.level`, which always lets audit events

@@ -3,7 +3,7 @@
 //!
 //! Records are kept in the embedded store; this type keeps an in-memory copy
 //! for the connection manager, bumps a change counter on every mutation so
-//! the manager reacts at once, and holds the live state, which is not
+//! the manager reacts at once, and keeps the live state, which is not
 //! persisted. Validating details and certificates happens before a record
 //! reaches [`Registry::add`].
 
@@ -42,7 +42,7 @@ pub enum ConnectionState {
     Connecting,
     /// No connection.
     Disconnected,
-    /// The endpoint answered CONNECT with `valid: false`.
+    /// The endpoint responded to CONNECT with `valid: false`.
     Rejected,
 }
 

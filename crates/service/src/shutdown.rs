@@ -1,6 +1,6 @@
 //! Service-wide shutdown signal.
 //!
-//! One [`Shutdown`] is created at start; every long-lived task holds a clone
+//! One [`Shutdown`] is created at start; every long-lived task keeps a clone
 //! and selects on [`Shutdown::wait`]. Triggering it tells tasks to stop;
 //! waiting for them to finish is left to their owners.
 

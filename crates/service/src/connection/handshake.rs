@@ -4,7 +4,7 @@
 //! Dial, TLS and upgrade together are bounded by `connect.responseTimeout`,
 //! and so is the wait for the CONNECT RESPONSE afterwards. The host name is
 //! resolved afresh on every attempt. A COMMAND that arrives before the
-//! CONNECT RESPONSE is answered with 409 `NOT_CONNECTED`.
+//! CONNECT RESPONSE gets a 409 `NOT_CONNECTED` error response.
 
 use std::time::Duration;
 
@@ -43,7 +43,7 @@ pub enum AttemptError {
     /// Dial, TLS and upgrade did not finish in time.
     #[error("connection not established within {0:?}")]
     OpenTimeout(Duration),
-    /// The endpoint answered CONNECT with `valid: false`.
+    /// The endpoint responded to CONNECT with `valid: false`.
     #[error("the endpoint rejected the token")]
     Rejected,
     /// No CONNECT RESPONSE in time.

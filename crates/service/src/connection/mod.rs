@@ -51,7 +51,7 @@ pub struct ConnectionSettings {
     pub keep_alive_rate: Duration,
     /// Pings in a row without a pong before the connection is dead.
     pub max_pong_miss: u32,
-    /// Policy limit: larger COMMAND REQUESTs are answered with 413.
+    /// Policy limit: larger COMMAND REQUESTs get a 413 error response.
     pub max_inbound_message_bytes: usize,
     /// Memory limit: larger messages close the connection with 1009.
     pub hard_max_inbound_message_bytes: usize,

@@ -193,17 +193,17 @@ pub(crate) async fn run(
                 }
             }
             _ = pings.tick() => {
-                if let Some(end) = session.keep_alive().await {
+                if let Some(end) = session.keep_alive() {
                     break end;
                 }
             }
             Some(done) = session.commands.join_next() => {
                 if let Ok((id, response)) = done {
-                    session.complete(id, response).await;
+                    session.complete(id, response);
                 }
             }
             frame = stream.next() => {
-                if let Some(end) = session.on_frame(frame).await {
+                if let Some(end) = session.on_frame(frame) {
                     break end;
                 }
             }
@@ -221,7 +221,7 @@ impl Session {
             .is_some_and(|entry| entry.activated)
     }
 
-    async fn keep_alive(&mut self) -> Option<SessionEnd> {
+    fn keep_alive(&mut self) -> Option<SessionEnd> {
         if self.missed_pongs >= self.settings.max_pong_miss {
             return Some(SessionEnd::KeepAliveTimeout);
         }
@@ -230,13 +230,13 @@ impl Session {
         None
     }
 
-    async fn on_frame(
+    fn on_frame(
         &mut self,
         frame: Option<Result<tungstenite::Message, tungstenite::Error>>,
     ) -> Option<SessionEnd> {
         match frame {
             None => Some(SessionEnd::PeerClosed(None)),
-            Some(Ok(tungstenite::Message::Text(text))) => self.on_text(text.as_str()).await,
+            Some(Ok(tungstenite::Message::Text(text))) => self.on_text(text.as_str()),
             Some(Ok(tungstenite::Message::Binary(bytes))) => {
                 self.on_undecodable(&bytes, "binary message")
             }
@@ -266,16 +266,16 @@ impl Session {
         }
     }
 
-    async fn on_text(&mut self, text: &str) -> Option<SessionEnd> {
+    fn on_text(&mut self, text: &str) -> Option<SessionEnd> {
         if text.len() > self.settings.max_inbound_message_bytes {
-            return self.on_oversized(text).await;
+            return self.on_oversized(text);
         }
         match Message::parse(text) {
             Ok(Message {
                 id,
                 body: Body::CommandRequest(request),
                 ..
-            }) => self.dispatch(id, request).await,
+            }) => self.dispatch(id, request),
             Ok(Message {
                 id,
                 body: Body::NotificationResponse,
@@ -300,8 +300,7 @@ impl Session {
                     && sub_type != Some(SubType::Response);
                 debug!(conn_id = self.conn_id, msg_id = %id, %reason, "invalid message");
                 if is_command_request {
-                    self.respond(id, CommandResponse::error(code, &reason))
-                        .await;
+                    self.respond(id, CommandResponse::error(code, &reason));
                 }
             }
             Err(DecodeError::Unanswerable { reason }) => {
@@ -311,7 +310,7 @@ impl Session {
         None
     }
 
-    async fn on_oversized(&mut self, text: &str) -> Option<SessionEnd> {
+    fn on_oversized(&mut self, text: &str) -> Option<SessionEnd> {
         let limit = self.settings.max_inbound_message_bytes;
         match inbound::oversized_command_id(text) {
             Some(id) => {
@@ -323,8 +322,7 @@ impl Session {
                 self.respond(
                     id,
                     CommandResponse::error(ErrorCode::MessageTooLarge, &message),
-                )
-                .await;
+                );
                 None
             }
             None => self.on_undecodable(
@@ -347,24 +345,20 @@ impl Session {
         }
     }
 
-    async fn dispatch(&mut self, id: String, request: CommandRequest) {
+    fn dispatch(&mut self, id: String, request: CommandRequest) {
         if self.in_flight.contains(&id) {
             let message = format!("a command with id {id} is already in flight");
-            return self
-                .respond(id, CommandResponse::error(ErrorCode::DuplicateId, &message))
-                .await;
+            return self.respond(id, CommandResponse::error(ErrorCode::DuplicateId, &message));
         }
         let Some(ticket) = self.admission.try_admit() else {
             let message = format!(
                 "more than {} commands in flight and the queue is full",
                 self.settings.max_concurrent_commands
             );
-            return self
-                .respond(
-                    id,
-                    CommandResponse::error(ErrorCode::TooManyRequests, &message),
-                )
-                .await;
+            return self.respond(
+                id,
+                CommandResponse::error(ErrorCode::TooManyRequests, &message),
+            );
         };
         self.in_flight.insert(id.clone());
         let relay = self.shared.relay();
@@ -384,12 +378,12 @@ impl Session {
     /// Frees a finished command's id, then sends its response. In this
     /// order the endpoint may reuse the id as soon as the response arrives
     /// without getting DUPLICATE_ID.
-    async fn complete(&mut self, id: String, response: CommandResponse) {
+    fn complete(&mut self, id: String, response: CommandResponse) {
         self.in_flight.remove(&id);
-        self.respond(id, response).await;
+        self.respond(id, response);
     }
 
-    async fn respond(&mut self, id: String, response: CommandResponse) {
+    fn respond(&mut self, id: String, response: CommandResponse) {
         let message = Message::new(id, Body::CommandResponse(response));
         self.enqueue(Outbound::Message(message));
     }
